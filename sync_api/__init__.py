@@ -1,0 +1,1 @@
+"""naesView sync API: projects, reviewers and reviews; never pixels, file names or paths."""

@@ -1,0 +1,21 @@
+import subprocess
+import sys
+
+from naesview_app import __version__
+from naesview_app.cli import build_parser
+
+
+def test_version_is_printed():
+    out = subprocess.run(
+        [sys.executable, "-m", "naesview_app", "--version"], capture_output=True, text=True
+    )
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"naesview {__version__}"
+
+
+def test_every_command_has_help():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert set(sub.choices) >= {"app", "demo", "inspect", "project"}
+    for name, action in sub._choices_actions and [(a.dest, a) for a in sub._choices_actions]:
+        assert action.help, f"command {name} has no help"
