@@ -62,7 +62,9 @@ def _add_browser_options(sub: argparse.ArgumentParser) -> None:
         action="store_true",
         help="serve the UI on 127.0.0.1 for a web browser instead of opening a window",
     )
-    sub.add_argument("--port", type=int, default=0, help="port for --browser (default 0: a free one)")
+    sub.add_argument(
+        "--port", type=int, default=0, help="port for --browser (default 0: a free one)"
+    )
     sub.add_argument(
         "--no-open", action="store_true", help="with --browser: print the URL, open no browser"
     )
@@ -86,7 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from naesview_app.demo import demo_command
 
         return demo_command(
-            browser=args.browser, port=args.port, open_browser=not args.no_open, data_dir=args.data_dir
+            browser=args.browser,
+            port=args.port,
+            open_browser=not args.no_open,
+            data_dir=args.data_dir,
         )
     from naesview_app.shell import app_command
 

@@ -1,7 +1,7 @@
 """The one error tree of the desktop app.
 
     NaesviewError                 anything the app reports to a user as a message
-    ├── DatasetError              the dataset as a whole (not a zip, truncated, no cases, unsafe member)
+    ├── DatasetError              the dataset as a whole (not a zip, truncated, no cases)
     ├── ReaderError               one volume of one case could not be read
     │   └── MissingDecoderError   a compressed DICOM transfer syntax has no installed decoder
     ├── ConfigError               a project configuration is invalid or does not fit a dataset

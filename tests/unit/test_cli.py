@@ -17,5 +17,5 @@ def test_every_command_has_help():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert set(sub.choices) >= {"app", "demo", "inspect", "project"}
-    for name, action in sub._choices_actions and [(a.dest, a) for a in sub._choices_actions]:
-        assert action.help, f"command {name} has no help"
+    for action in sub._choices_actions:
+        assert action.help, f"command {action.dest} has no help"
