@@ -59,8 +59,9 @@ def read_dicom_series(files: Sequence[tuple[str, bytes]], *, name: str) -> Volum
         raise ReaderError("folder holds no DICOM files", volume=name)
     labels = [PurePosixPath(member).name or member for member, _ in files]
     datasets = [_parse(data, label, name) for (_, data), label in zip(files, labels, strict=True)]
-    _check_one_series(datasets, name)
     _check_images(datasets, labels, name)
+    _check_one_series(datasets, name)
+    _check_one_grid(datasets, name)
     try:
         frames = [f for i, ds in enumerate(datasets) for f in frames_of(ds, i, labels[i])]
         spacing = _common_pixel_spacing(frames)
@@ -136,9 +137,11 @@ def _check_one_series(datasets: list[Dataset], name: str) -> None:
 
 def _check_images(datasets: list[Dataset], labels: list[str], name: str) -> None:
     for ds, label in zip(datasets, labels, strict=True):
-        if "PixelData" not in ds:
+        if "PixelData" not in ds or "Rows" not in ds or "Columns" not in ds:
             raise ReaderError(
-                f"`{label}` holds no image (no PixelData); remove it from the folder", volume=name
+                f"`{label}` holds no image (no PixelData: not an image, or cut short); "
+                "remove it from the folder",
+                volume=name,
             )
         samples = int(ds.get("SamplesPerPixel") or 1)
         if samples != 1:
@@ -147,6 +150,9 @@ def _check_images(datasets: list[Dataset], labels: list[str], name: str) -> None
                 f"{samples} samples per pixel); only grayscale series can be read",
                 volume=name,
             )
+
+
+def _check_one_grid(datasets: list[Dataset], name: str) -> None:
     sizes = Counter((int(ds.Rows), int(ds.Columns)) for ds in datasets)
     if len(sizes) > 1:
         listed = ", ".join(f"{c}×{r} ({n} files)" for (r, c), n in sizes.most_common())

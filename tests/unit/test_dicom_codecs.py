@@ -1,0 +1,130 @@
+"""Compressed transfer syntaxes: each decodes to the original voxels, and a missing decoder
+plugin is reported with the package to install."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pydicom
+import pytest
+import SimpleITK as sitk
+from PIL import Image
+from pydicom.encaps import encapsulate
+from pydicom.pixels import get_decoder
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    RLELossless,
+)
+
+from naesview_app.datasets.readers.dicom import read_dicom_series
+from naesview_app.errors import MissingDecoderError
+from tests.unit.test_dicom_series import slice_dataset, to_bytes
+
+SHAPE = (40, 36)  # JPEG 2000 needs >= 32 pixels a side at its default 6 resolutions
+
+
+def _planes(dtype=np.int16, n: int = 3) -> list[np.ndarray]:
+    rng = np.random.default_rng(11)
+    low, high = (0, 255) if dtype == np.uint8 else (-800, 3000)
+    yy, xx = np.mgrid[: SHAPE[0], : SHAPE[1]]
+    smooth = (yy * 7 + xx * 5).astype(np.int64)
+    return [
+        np.clip(smooth + k * 9 + rng.integers(0, 3, SHAPE), low, high).astype(dtype)
+        for k in range(n)
+    ]
+
+
+def _gdcm_jpeg_lossless(plane: np.ndarray, tmp_path) -> bytes:
+    """JPEG Lossless SV1 pixel data as GDCM (SimpleITK) encodes it; pydicom has no encoder."""
+    path = tmp_path / "gdcm.dcm"
+    writer = sitk.ImageFileWriter()
+    writer.SetFileName(str(path))
+    writer.SetUseCompression(True)
+    writer.SetCompressor("JPEG")
+    writer.Execute(sitk.GetImageFromArray(plane[np.newaxis]))
+    ds = pydicom.dcmread(path)
+    assert ds.file_meta.TransferSyntaxUID == JPEGLosslessSV1
+    return ds.PixelData
+
+
+def _pillow_jpeg(plane: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(plane, mode="L").save(buffer, format="JPEG", quality=95)
+    return encapsulate([buffer.getvalue()])
+
+
+def _series(syntax: str, planes: list[np.ndarray], tmp_path) -> list[tuple[str, bytes]]:
+    files = []
+    for k, plane in enumerate(planes):
+        ds = slice_dataset(plane, (0.0, 0.0, 3.0 * k))
+        if syntax in (RLELossless, JPEGLSLossless, JPEG2000Lossless):
+            ds.compress(syntax, generate_instance_uid=False)
+        elif syntax == JPEGLosslessSV1:
+            ds.PixelData = _gdcm_jpeg_lossless(plane, tmp_path)
+            ds["PixelData"].VR = "OB"
+            ds.file_meta.TransferSyntaxUID = syntax
+        elif syntax == JPEGBaseline8Bit:
+            ds.PixelData = _pillow_jpeg(plane)
+            ds["PixelData"].VR = "OB"
+            ds.file_meta.TransferSyntaxUID = syntax
+        else:
+            ds.file_meta.TransferSyntaxUID = syntax
+        files.append((f"ct/{k:03d}.dcm", to_bytes(ds)))
+    files.reverse()
+    return files
+
+
+@pytest.mark.parametrize(
+    "syntax",
+    [
+        RLELossless,
+        JPEGLSLossless,
+        JPEG2000Lossless,
+        JPEGLosslessSV1,
+        DeflatedExplicitVRLittleEndian,
+    ],
+    ids=["rle", "jpeg-ls", "jpeg2000", "jpeg-lossless", "deflate"],
+)
+def test_lossless_syntaxes_decode_to_the_original(syntax, tmp_path) -> None:
+    planes = _planes()
+    files = _series(syntax, planes, tmp_path)
+    assert pydicom.dcmread(io.BytesIO(files[0][1])).file_meta.TransferSyntaxUID == syntax
+    vol = read_dicom_series(files, name="ct")
+    assert vol.array.dtype == np.int16
+    assert np.array_equal(vol.array, np.stack(planes))
+
+
+def test_jpeg_baseline_decodes_close_to_the_original(tmp_path) -> None:
+    planes = _planes(np.uint8)
+    vol = read_dicom_series(_series(JPEGBaseline8Bit, planes, tmp_path), name="sc")
+    assert vol.stored_dtype == "uint8"
+    difference = np.abs(vol.array.astype(np.int16) - np.stack(planes).astype(np.int16))
+    assert difference.max() <= 4  # lossy, quality 95
+    assert difference.mean() < 1.0
+
+
+@pytest.mark.parametrize(
+    ("syntax", "package"),
+    [
+        (JPEG2000Lossless, "install pylibjpeg + pylibjpeg-openjpeg"),
+        (JPEGLSLossless, "install pyjpegls"),
+        (JPEGLosslessSV1, "install pylibjpeg + pylibjpeg-libjpeg"),
+    ],
+)
+def test_missing_decoder_names_the_package(syntax, package, monkeypatch, tmp_path) -> None:
+    files = _series(syntax, _planes(), tmp_path)
+    decoder = get_decoder(syntax)
+    # What pydicom sees when the plugin packages are not installed: no available plugin.
+    monkeypatch.setattr(decoder, "_available", {})
+    monkeypatch.setattr(decoder, "_unavailable", {"pylibjpeg": ("numpy", "pylibjpeg")})
+    with pytest.raises(MissingDecoderError) as caught:
+        read_dicom_series(files, name="CT")
+    message = str(caught.value)
+    assert message.startswith(f"volume `CT`: {syntax.name} pixel data, no decoder installed")
+    assert package in message
+    assert "\n" not in message
