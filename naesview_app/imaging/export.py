@@ -5,9 +5,11 @@ source mask lives: same voxel order, dims, affine (qform and sform with their co
 the source file. The canonical array is turned back with the volume's `Reorientation` (only axis
 permutations and flips, never resampling), so unedited voxels come out exactly as they went in.
 
-    source = nifti_from_bytes(member_bytes)          # the source mask, e.g. from the dataset zip
-    image = edited_mask_image(edited, source, volume.reorientation)
-    write_nifti(image, out_dir / export_file_name(case.id, case.name if names_mapped else None))
+    # with a dataset open (the owner's own copy):
+    export_edited_mask(dataset, case_id, "mask.nii.gz", edited, out_dir, by_case_name=False)
+    # or from the parts:
+    image = edited_mask_image(edited, nifti_from_bytes(mask_file_bytes), volume.reorientation)
+    write_nifti(image, out_dir / export_file_name(case_id))
 """
 
 from __future__ import annotations
@@ -16,12 +18,17 @@ import gzip
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nibabel as nib
 import numpy as np
 
 from naesview_app.imaging.brush import MaskError
+from naesview_app.imaging.orientation import undo_reorientation
 from naesview_app.imaging.volume import Reorientation
+
+if TYPE_CHECKING:
+    from naesview_app.datasets import Dataset
 
 NiftiImage = nib.Nifti1Image | nib.Nifti2Image
 
@@ -30,7 +37,7 @@ _UNSAFE_NAME = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 def canonical_to_stored(canonical: np.ndarray, reorientation: Reorientation) -> np.ndarray:
     """Undo ``canonical = np.flip(stored.transpose(axes), flips)``: the array in the file's own
-    ``[k, j, i]`` order (a view where numpy allows)."""
+    ``[k, j, i]`` order, after checking that the shapes fit."""
     axes = reorientation.axes
     if sorted(axes) != [0, 1, 2] or any(f not in (0, 1, 2) for f in reorientation.flips):
         raise MaskError(f"reorientation {reorientation} is not a permutation with flips")
@@ -44,8 +51,7 @@ def canonical_to_stored(canonical: np.ndarray, reorientation: Reorientation) -> 
                 f"edited mask has shape {list(canonical.shape)}, but the source mask's canonical "
                 f"shape is {list(expected)}; was it edited on another volume's grid?"
             )
-    unflipped = np.flip(canonical, reorientation.flips) if reorientation.flips else canonical
-    return unflipped.transpose(np.argsort(axes))
+    return undo_reorientation(canonical, reorientation)
 
 
 def nifti_from_bytes(data: bytes | bytearray) -> NiftiImage:
@@ -114,3 +120,38 @@ def export_file_name(case_id: int, case_name: str | None = None, *, suffix: str 
     if not safe:
         raise MaskError(f"case {case_id}: folder name {case_name!r} cannot be a file name")
     return f"{safe}{suffix}"
+
+
+def export_edited_mask(
+    dataset: Dataset,
+    case_id: int,
+    volume_name: str,
+    edited: np.ndarray,
+    out_dir: str | os.PathLike[str],
+    *,
+    by_case_name: bool = False,
+) -> Path:
+    """Write `edited` (canonical, as unpacked from a review) for one case's mask volume into
+    `out_dir`, named by case id or, with `by_case_name`, by the case folder name."""
+    case = dataset.case(case_id)
+    where = f"case {case.id}, volume `{volume_name}`"
+    ref = case.volume(volume_name)
+    volume = dataset.read_volume(case_id, volume_name)  # ReaderError names case and volume
+    if ref is None or volume.kind != "nifti" or len(ref.members) != 1:
+        raise MaskError(
+            f"{where}: only masks stored as NIfTI files can be exported, this is "
+            f"{volume.kind or 'not a file'}"
+        )
+    if edited.shape != volume.shape:
+        raise MaskError(
+            f"{where}: the edited mask is {list(edited.shape)}, the volume is "
+            f"{list(volume.shape)}; was the review made on another dataset?"
+        )
+    # The dataset has no public "raw member bytes" call yet; read through its verified archive.
+    data = dataset._archive.read(ref.members[0], max_bytes=dataset.max_member_bytes)
+    try:
+        image = edited_mask_image(edited, nifti_from_bytes(data), volume.reorientation)
+    except MaskError as exc:
+        raise MaskError(f"{where}: {exc.message}") from None
+    name = export_file_name(case.id, case.name if by_case_name else None)
+    return write_nifti(image, Path(out_dir) / name)

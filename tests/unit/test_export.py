@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
+from naesview_app.datasets import open_dataset
 from naesview_app.imaging.brush import MaskError, paint_stroke
 from naesview_app.imaging.export import (
     canonical_to_stored,
     edited_mask_image,
+    export_edited_mask,
     export_file_name,
     nifti_from_bytes,
     write_nifti,
@@ -217,3 +219,43 @@ def test_export_file_names():
     assert export_file_name(0, "case1", suffix=".nii") == "case1.nii"
     with pytest.raises(MaskError, match="cannot be a file name"):
         export_file_name(2, "..")
+
+
+def test_export_from_the_dataset_reader_matches_the_file_in_the_zip(mini, shared_data, tmp_path):
+    """The app's own path: the reader's canonical volume and reorientation, then the export."""
+    exported = 0
+    with open_dataset(shared_data / "mini.zip") as dataset:
+        for case in dataset.cases:
+            for ref in case.volumes:
+                member = f"{case.name}/{ref.name}"
+                if member not in mini:
+                    continue
+                source = mini[member]
+                volume = dataset.read_volume(case.id, ref.name)
+                assert np.array_equal(volume.array, source.canonical), member
+                edited = volume.array.copy()
+                edited[tuple(n // 2 for n in edited.shape)] ^= 1
+                folder = tmp_path / str(case.id)
+                folder.mkdir(exist_ok=True)
+                out = export_edited_mask(
+                    dataset, case.id, ref.name, edited, folder, by_case_name=True
+                )
+                assert out == folder / f"{case.name}.nii.gz"
+                assert_same_geometry(out, source)
+                back = np.asanyarray(nib.load(out).dataobj)
+                assert np.count_nonzero(back != np.asanyarray(source.nib.dataobj)) == 1
+                exported += 1
+        assert exported == len(MINI_MASKS)
+        out = export_edited_mask(
+            dataset, 0, "mask.nii.gz", dataset.read_volume(0, "mask.nii.gz").array, tmp_path
+        )
+        assert out.name == "0.nii.gz"
+        with pytest.raises(MaskError, match=r"case 0, volume `mask.nii.gz`: the edited mask is"):
+            export_edited_mask(dataset, 0, "mask.nii.gz", np.zeros((2, 2, 2), np.uint8), tmp_path)
+
+
+def test_only_nifti_masks_can_be_exported(shared_data, tmp_path):
+    with open_dataset(shared_data / "png_jpeg.zip") as dataset:
+        volume = dataset.read_volume(0, "png")
+        with pytest.raises(MaskError, match="case 0, volume `png`: only masks stored as NIfTI"):
+            export_edited_mask(dataset, 0, "png", volume.array, tmp_path)
