@@ -1,0 +1,176 @@
+"""`naesview-sync`: serve, migrate and create-admin. The environment is read here and only here.
+
+Environment:
+  NAESVIEW_DATABASE_URL      sqlite:///path or postgresql://user@host/db
+                             (default: a SQLite file in the user's data folder)
+  NAESVIEW_TOKEN_TTL_HOURS   sign-in token lifetime in hours (default 720, 30 days)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from litestar import Litestar
+
+from naesview_wire import __version__
+from sync_api.settings import Settings, default_database_url
+
+
+def settings_from_env() -> Settings:
+    url = os.environ.get("NAESVIEW_DATABASE_URL") or default_database_url()
+    ttl = os.environ.get("NAESVIEW_TOKEN_TTL_HOURS")
+    if ttl is not None and not ttl.isdigit():
+        raise SystemExit(f"NAESVIEW_TOKEN_TTL_HOURS must be a whole number of hours, not `{ttl}`")
+    return Settings(database_url=url, token_ttl_hours=int(ttl) if ttl else 24 * 30)
+
+
+def app_from_env() -> Litestar:
+    """The ASGI app for uvicorn's workers (each worker process builds its own)."""
+    from sync_api.app import create_app
+
+    requests = logging.getLogger("sync_api")
+    if not requests.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        requests.addHandler(handler)
+        requests.setLevel(logging.INFO)
+        requests.propagate = False
+    return create_app(settings_from_env())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="naesview-sync",
+        description="The naesView sync API: projects, reviewers and reviews (never images).",
+        epilog="The database comes from NAESVIEW_DATABASE_URL "
+        "(default: a SQLite file in your data folder).",
+    )
+    parser.add_argument("--version", action="version", version=f"naesview-sync {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP API (run `migrate` first)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8750, help="port (default 8750)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default 1; try one per core)"
+    )
+    commands.add_parser("migrate", help="create or upgrade the database tables to this version")
+    admin = commands.add_parser("create-admin", help="create an admin account")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--display-name", help="name shown to others (default: the username)")
+    admin.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"naesview-sync: {message}", file=sys.stderr)
+    return 1
+
+
+def migrate_command(settings: Settings) -> int:
+    from sync_api.db import migrate
+
+    migrate.upgrade(settings.database_url)
+    print(f"database is at revision {migrate.current_revision(settings.database_url)}")
+    return 0
+
+
+def serve_command(settings: Settings, host: str, port: int, workers: int) -> int:
+    import uvicorn
+    from alembic.script import ScriptDirectory
+
+    from sync_api.db import migrate
+
+    head = ScriptDirectory.from_config(
+        migrate.alembic_config(settings.database_url)
+    ).get_current_head()
+    current = migrate.current_revision(settings.database_url)
+    if current != head:
+        return _fail(
+            f"the database is at revision {current or '(empty)'}, this version needs {head}; "
+            "run `naesview-sync migrate` first"
+        )
+    print(f"naesview-sync {__version__} serving on http://{host}:{port}", flush=True)
+    uvicorn.run(
+        "sync_api.cli:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # the app writes its own one-line JSON request log
+        log_level="warning",
+        http="httptools",
+        loop="uvloop",
+    )
+    return 0
+
+
+def create_admin_command(
+    settings: Settings, username: str, display_name: str | None, stdin: bool
+) -> int:
+    import msgspec
+
+    from naesview_wire import UserCreate
+    from sync_api.accounts.services import create_user
+    from sync_api.db.engine import make_engine, make_sessionmaker
+    from sync_api.errors import DomainError
+
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            return _fail("the passwords differ; try again")
+    try:
+        body = msgspec.convert(
+            {
+                "username": username,
+                "password": password,
+                "display_name": display_name or username,
+                "role": "admin",
+            },
+            UserCreate,
+        )
+    except msgspec.ValidationError as exc:
+        return _fail(f"invalid account: {exc}")
+
+    async def create() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                await create_user(db, body)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(create())
+    except DomainError as exc:
+        return _fail(exc.message)
+    print(f"admin `{username}` created")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = settings_from_env()
+    try:
+        if args.command == "migrate":
+            return migrate_command(settings)
+        if args.command == "serve":
+            return serve_command(settings, args.host, args.port, args.workers)
+        return create_admin_command(settings, args.username, args.display_name, args.password_stdin)
+    except ValueError as exc:  # a database URL of an unsupported kind
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot reach the database ({exc}); check NAESVIEW_DATABASE_URL")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Alembic migrations of the sync API (dated revisions in `versions/`)."""

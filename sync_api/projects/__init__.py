@@ -1,0 +1,1 @@
+"""Projects: public and private parts, immutable config versions, members and invitations."""

@@ -1,0 +1,42 @@
+"""Who may see a project: its owner and its members; everyone else gets 404 (no title leaks)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sync_api.db.models import MembershipRow, ProjectRow, UserRow
+from sync_api.errors import Forbidden, NotFound
+
+ProjectRole = Literal["owner", "reviewer"]
+
+
+def not_found(project_id: int) -> NotFound:
+    return NotFound(
+        f"project {project_id} not found, or you are not a member; ask its owner for an invitation"
+    )
+
+
+async def project_for(
+    db: AsyncSession, project_id: int, user: UserRow
+) -> tuple[ProjectRow, ProjectRole]:
+    """The project and the caller's role in it; 404 when the caller is neither owner nor member."""
+    project = await db.get(ProjectRow, project_id)
+    if project is None:
+        raise not_found(project_id)
+    if project.owner_id == user.id:
+        return project, "owner"
+    if await db.get(MembershipRow, (project_id, user.id)) is None:
+        raise not_found(project_id)
+    return project, "reviewer"
+
+
+async def owned_project(
+    db: AsyncSession, project_id: int, user: UserRow, action: str
+) -> ProjectRow:
+    """The project when the caller owns it; 403 for members, 404 for everyone else."""
+    project, role = await project_for(db, project_id, user)
+    if role != "owner":
+        raise Forbidden(f"only the owner of project {project_id} can {action}")
+    return project

@@ -1,0 +1,1 @@
+"""Reviews: idempotent submission, revisions, progress and owner exports."""
