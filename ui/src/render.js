@@ -1,0 +1,167 @@
+// Drawing: a pure pixel pass (paintSlice: volume slice -> RGBA pixels, testable under node) and
+// renderViewport, which draws one viewport of the state onto a canvas. Nothing here changes state.
+
+import { makeWindowMap } from "./windowing.js";
+import { fitSlice, sliceEndOffset, sliceGeometry, voxelToSlice } from "./slice.js";
+
+const GREY = new Uint32Array(256);
+for (let g = 0; g < 256; g++) GREY[g] = (0xff000000 | (g << 16) | (g << 8) | g) >>> 0;
+
+/** "#rrggbb" -> [r, g, b]. */
+export function parseColour(hex) {
+  const m = /^#?([0-9a-f]{6})$/i.exec(hex ?? "");
+  const n = m ? parseInt(m[1], 16) : 0xff0000;
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/**
+ * Fill `pixels` (a Uint32Array over RGBA bytes, geom.width * geom.height, rows top to bottom)
+ * with slice `geom` of `image` windowed through `map`, then blend each mask on top:
+ * masks = [{data, rgb: [r, g, b], opacity, outline}]; a voxel > 0 is inside the mask.
+ * An outline mask colours only inside voxels with an outside 4-neighbour in the slice.
+ */
+export function paintSlice(pixels, geom, image, map, masks = []) {
+  const { width, height, base, strideU, strideV } = geom;
+  // Axial slices are one contiguous run of the volume; a flat loop over it is ~4x faster in V8
+  // than the general strided loop, and axial is what most projects show.
+  const flat = strideU === 1 && strideV === width;
+  if (map.rgba) {
+    const { rgba, offset } = map;
+    if (flat) {
+      const n = width * height;
+      for (let k = 0; k < n; k++) pixels[k] = rgba[image[base + k] + offset];
+    } else {
+      let k = 0;
+      for (let v = 0; v < height; v++) {
+        let o = base + v * strideV;
+        for (let u = 0; u < width; u++, o += strideU) pixels[k++] = rgba[image[o] + offset];
+      }
+    }
+  } else {
+    const { slope, intercept, low, w } = map;
+    let k = 0;
+    for (let v = 0; v < height; v++) {
+      let o = base + v * strideV;
+      for (let u = 0; u < width; u++, o += strideU) {
+        const g = Math.floor((image[o] * slope + intercept - low) * 255 / w + 0.5);
+        // NaN (not a number in a float volume) falls through both tests and shows as black.
+        pixels[k++] = GREY[g > 255 ? 255 : g >= 0 ? g : 0];
+      }
+    }
+  }
+  for (const mask of masks) blendMask(pixels, geom, mask, flat);
+  return pixels;
+}
+
+function blendMask(pixels, geom, { data, rgb, opacity, outline }, flat) {
+  const { width, height, base, strideU, strideV } = geom;
+  const a = Math.max(0, Math.min(1, opacity));
+  if (a === 0) return;
+  const [cr, cg, cb] = rgb;
+  const mix = (x, c) => (x * (1 - a) + c * a + 0.5) | 0;
+  // Most masked pixels are still pure grey: their blend is one lookup.
+  const overGrey = new Uint32Array(256);
+  for (let g = 0; g < 256; g++) overGrey[g] = (0xff000000 | (mix(g, cb) << 16) | (mix(g, cg) << 8) | mix(g, cr)) >>> 0;
+  const blend = (k) => {
+    const p = pixels[k];
+    const r = p & 255;
+    pixels[k] = p === GREY[r] ? overGrey[r]
+      : (0xff000000 | (mix((p >>> 16) & 255, cb) << 16) | (mix((p >>> 8) & 255, cg) << 8) | mix(r, cr)) >>> 0;
+  };
+  if (flat && !outline) {
+    const n = width * height;
+    for (let k = 0; k < n; k++) if (data[base + k] > 0) blend(k);
+    return;
+  }
+  for (let v = 0; v < height; v++) {
+    const row = base + v * strideV;
+    let k = v * width;
+    for (let u = 0; u < width; u++, k++) {
+      const o = row + u * strideU;
+      if (!(data[o] > 0)) continue;
+      if (outline) {
+        const inside = u > 0 && u < width - 1 && v > 0 && v < height - 1
+          && data[o - strideU] > 0 && data[o + strideU] > 0
+          && data[o - strideV] > 0 && data[o + strideV] > 0;
+        if (inside) continue;
+      }
+      blend(k);
+    }
+  }
+}
+
+// Window maps are derived data: cached per volume and window, outside the state.
+const mapCache = new Map();
+export function windowMapFor(vol, win) {
+  const key = `${vol.name}|${vol.dtype}|${vol.slope}|${vol.intercept}|${win.center}|${win.width}`;
+  let map = mapCache.get(key);
+  if (!map) {
+    if (mapCache.size > 64) mapCache.clear();
+    map = makeWindowMap(vol.dtype, vol.slope, vol.intercept, win.center, win.width);
+    mapCache.set(key, map);
+  }
+  return map;
+}
+
+/** Can this viewport's current slice be drawn yet (streamed volumes arrive front to back)? */
+export function sliceReady(vol, geom) {
+  return Boolean(vol?.data) && (vol.complete || vol.loaded >= sliceEndOffset(vol.dims, geom));
+}
+
+function sameGrid(a, b) {
+  return a.dims[0] === b.dims[0] && a.dims[1] === b.dims[1] && a.dims[2] === b.dims[2];
+}
+
+/**
+ * Draw viewport `index` of `state` on `ctx` (canvas pixels `w` x `h`, `dpr` canvas px per CSS px).
+ * `scratch` = {canvas, ctx, imageData} reused between frames. Returns what overlays need:
+ * {geom, fit, status: "ok" | "loading" | "missing", problems: [..]}.
+ */
+export function renderViewport(ctx, w, h, dpr, state, index, scratch) {
+  const vp = state.viewports[index];
+  const vol = state.volumes[vp.layers[0].volume];
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.fillStyle = "#000";
+  ctx.fillRect(0, 0, w, h);
+  if (!vol) return { geom: null, fit: null, status: "missing", problems: [] };
+  const geom = sliceGeometry(vol.dims, vol.spacing, vp.orientation, vp.slice);
+  const fit = fitSlice(geom, w, h, vp.zoom, vp.panX * dpr, vp.panY * dpr);
+  if (!sliceReady(vol, geom) || !state.windows[vol.name]) return { geom, fit, status: "loading", problems: [] };
+
+  const problems = [];
+  const masks = [];
+  for (const layer of vp.layers.slice(1)) {
+    const m = state.volumes[layer.volume];
+    if (!layer.visible || !m) continue;
+    if (!sameGrid(m, vol)) {
+      problems.push(`${layer.volume} is not on the grid of ${vol.name}`);
+      continue;
+    }
+    if (!sliceReady(m, geom)) continue;
+    masks.push({ data: m.data, rgb: parseColour(layer.colour), opacity: layer.opacity, outline: layer.outline });
+  }
+  if (scratch.canvas.width !== geom.width || scratch.canvas.height !== geom.height || !scratch.imageData) {
+    scratch.canvas.width = geom.width;
+    scratch.canvas.height = geom.height;
+    scratch.imageData = scratch.ctx.createImageData(geom.width, geom.height);
+    scratch.pixels = new Uint32Array(scratch.imageData.data.buffer);
+  }
+  paintSlice(scratch.pixels, geom, vol.data, windowMapFor(vol, state.windows[vol.name]), masks);
+  scratch.ctx.putImageData(scratch.imageData, 0, 0);
+  ctx.imageSmoothingEnabled = false; // one voxel = one flat block, as radiologists expect
+  ctx.drawImage(scratch.canvas, fit.left, fit.top, fit.drawW, fit.drawH);
+
+  const c = state.linked ? state.cursor : null;
+  if (c && c.volume === vol.name) {
+    const { u, v } = voxelToSlice(vol.dims, vp.orientation, c.z, c.y, c.x);
+    const x = Math.round(fit.left + (u + 0.5) * fit.pxW) + 0.5;
+    const y = Math.round(fit.top + (v + 0.5) * fit.pxH) + 0.5;
+    ctx.strokeStyle = "rgba(80, 200, 255, 0.75)";
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.moveTo(Math.max(0, fit.left), y); ctx.lineTo(Math.min(w, fit.left + fit.drawW), y);
+    ctx.moveTo(x, Math.max(0, fit.top)); ctx.lineTo(x, Math.min(h, fit.top + fit.drawH));
+    ctx.stroke();
+  }
+  return { geom, fit, status: "ok", problems };
+}

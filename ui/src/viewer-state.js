@@ -1,0 +1,224 @@
+// The one state object of the image viewer, its defaults, and every event that changes it
+// (the niivue pattern from STYLE.md: defaults in one place, one event list, render(state) pure).
+//
+// state = {
+//   volumes:   {name: {name, dims [nz,ny,nx], spacing [sz,sy,sx], dtype, slope, intercept,
+//                      isMask, data (typed array), loaded (samples arrived), complete}},
+//   windows:   {name: {center, width, initial: {center, width}}}   window/level per image volume
+//   viewports: [{orientation, layers: [{volume, isMask, colour, opacity, outline, visible}],
+//                slice, zoom, panX, panY}]
+//   cursor:    {volume, z, y, x} | null   the linked crosshair point (canonical voxel)
+//   linked:    bool     scroll/crosshair linked between viewports of the same volume
+//   leftDrag:  "window" | "pan"   what a left-button drag does (right drag is always window)
+// }
+
+import { sliceCount, voxelToSlice } from "./slice.js";
+
+export const DEFAULTS = Object.freeze({
+  zoom: 1,
+  minZoom: 0.25,
+  maxZoom: 40,
+  zoomStep: 1.25,
+  leftDrag: "window",
+  linked: false,
+  maskColour: "#ff0000",
+  maskOpacity: 0.4,
+});
+
+/** Every event the viewer understands, with its payload. */
+export const EVENTS = Object.freeze({
+  volumeMeta: "{volume: {name, shape, spacing, dtype, slope, intercept, is_mask}} — a volume is announced",
+  volumeData: "{name, data, loaded, complete} — samples arrived (streamed or whole)",
+  window: "{volume, center, width} — set window/level of an image volume",
+  windowReset: "{volume} — back to the volume's initial window",
+  slice: "{viewport, index} — show slice `index`",
+  sliceBy: "{viewport, delta} — scroll by `delta` slices",
+  zoom: "{viewport, factor, anchorX?, anchorY?} — zoom by `factor` (around the anchor, viewport px from centre)",
+  pan: "{viewport, dx, dy} — move the image by (dx, dy) viewport pixels",
+  reset: "{viewport} — slice to the middle, zoom 1, no pan (all viewports when viewport is null)",
+  cursor: "{viewport, z, y, x} — put the linked crosshair on voxel [z, y, x]",
+  linked: "{on} — link scrolling and crosshair between viewports of the same volume",
+  leftDrag: "{mode} — left drag does 'window' or 'pan'",
+  layer: "{viewport, layer, opacity?, visible?, outline?} — change how a layer is drawn",
+});
+
+function viewportsFromConfig(config) {
+  return config.viewports.viewports.map((vp) => ({
+    orientation: vp.orientation ?? "axial",
+    layers: vp.layers.map((l) => ({
+      volume: l.volume,
+      isMask: Boolean(l.is_mask),
+      colour: l.colour ?? DEFAULTS.maskColour,
+      opacity: l.opacity ?? 1,
+      outline: Boolean(l.outline),
+      visible: true,
+    })),
+    slice: 0,
+    zoom: DEFAULTS.zoom,
+    panX: 0,
+    panY: 0,
+  }));
+}
+
+/** A fresh viewer state for one case: the project's viewports, the case's volumes announced. */
+export function initialState(config, volumes = [], previous = null) {
+  let state = {
+    volumes: {},
+    windows: {},
+    viewports: viewportsFromConfig(config),
+    cursor: null,
+    linked: previous?.linked ?? DEFAULTS.linked,
+    leftDrag: previous?.leftDrag ?? DEFAULTS.leftDrag,
+  };
+  for (const volume of volumes) state = reduce(state, { type: "volumeMeta", volume });
+  return state;
+}
+
+/** The image volume a viewport is "on" (its bottom layer). */
+export function baseVolume(state, viewport) {
+  const vp = state.viewports[viewport];
+  return vp ? state.volumes[vp.layers[0].volume] : undefined;
+}
+
+function middle(dims, orientation) {
+  return Math.floor(sliceCount(dims, orientation) / 2);
+}
+
+function clamp(x, lo, hi) {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+function setViewport(state, index, patch) {
+  const viewports = state.viewports.slice();
+  viewports[index] = { ...viewports[index], ...patch };
+  return { ...state, viewports };
+}
+
+function withSlice(state, index, slice) {
+  const vol = baseVolume(state, index);
+  if (!vol) return state;
+  const vp = state.viewports[index];
+  const s = clamp(Math.round(slice), 0, sliceCount(vol.dims, vp.orientation) - 1);
+  if (s === vp.slice) return state;
+  let next = setViewport(state, index, { slice: s });
+  if (state.linked) next = syncLinkedCursor(next, index);
+  return next;
+}
+
+// Linked scrolling: moving one viewport's slice moves the shared cursor along that axis,
+// and every other viewport of the same volume follows to the cursor's slice.
+function syncLinkedCursor(state, from) {
+  const vp = state.viewports[from];
+  const vol = baseVolume(state, from);
+  const [nz, ny, nx] = vol.dims;
+  const c = state.cursor?.volume === vol.name
+    ? { ...state.cursor }
+    : { volume: vol.name, z: Math.floor(nz / 2), y: Math.floor(ny / 2), x: Math.floor(nx / 2) };
+  if (vp.orientation === "axial") c.z = vp.slice;
+  else if (vp.orientation === "coronal") c.y = vp.slice;
+  else c.x = vp.slice;
+  return followCursor({ ...state, cursor: c }, from);
+}
+
+function followCursor(state, except) {
+  const c = state.cursor;
+  if (!c) return state;
+  const viewports = state.viewports.map((vp, i) => {
+    if (i === except || vp.layers[0].volume !== c.volume) return vp;
+    const vol = state.volumes[c.volume];
+    if (!vol) return vp;
+    const { index } = voxelToSlice(vol.dims, vp.orientation, c.z, c.y, c.x);
+    return index === vp.slice ? vp : { ...vp, slice: index };
+  });
+  return { ...state, viewports };
+}
+
+/** Apply one event; returns the new state (the old one is not changed). */
+export function reduce(state, event) {
+  switch (event.type) {
+    case "volumeMeta": {
+      const v = event.volume;
+      const vol = {
+        name: v.name, dims: v.shape, spacing: v.spacing, dtype: v.dtype,
+        slope: v.slope ?? 1, intercept: v.intercept ?? 0, isMask: Boolean(v.is_mask),
+        data: null, loaded: 0, complete: false,
+      };
+      let next = { ...state, volumes: { ...state.volumes, [v.name]: vol } };
+      if (v.window && !vol.isMask) {
+        const w = { center: v.window.center, width: v.window.width };
+        next = { ...next, windows: { ...next.windows, [v.name]: { ...w, initial: w } } };
+      }
+      const viewports = next.viewports.map((vp) => (
+        vp.layers[0].volume === v.name ? { ...vp, slice: middle(v.shape, vp.orientation) } : vp));
+      return { ...next, viewports };
+    }
+    case "volumeData": {
+      const vol = state.volumes[event.name];
+      if (!vol) return state;
+      const updated = { ...vol, data: event.data, loaded: event.loaded, complete: event.complete };
+      return { ...state, volumes: { ...state.volumes, [event.name]: updated } };
+    }
+    case "window": {
+      const old = state.windows[event.volume];
+      const w = { center: event.center, width: Math.max(event.width, 1e-6) };
+      const entry = { ...w, initial: old?.initial ?? w };
+      return { ...state, windows: { ...state.windows, [event.volume]: entry } };
+    }
+    case "windowReset": {
+      const old = state.windows[event.volume];
+      if (!old) return state;
+      return { ...state, windows: { ...state.windows, [event.volume]: { ...old.initial, initial: old.initial } } };
+    }
+    case "slice":
+      return withSlice(state, event.viewport, event.index);
+    case "sliceBy":
+      return withSlice(state, event.viewport, state.viewports[event.viewport].slice + event.delta);
+    case "zoom": {
+      const vp = state.viewports[event.viewport];
+      const zoom = clamp(vp.zoom * event.factor, DEFAULTS.minZoom, DEFAULTS.maxZoom);
+      const f = zoom / vp.zoom;
+      // Keep the point under the anchor where it is: pan scales around it.
+      const ax = event.anchorX ?? 0;
+      const ay = event.anchorY ?? 0;
+      return setViewport(state, event.viewport, {
+        zoom, panX: ax - (ax - vp.panX) * f, panY: ay - (ay - vp.panY) * f,
+      });
+    }
+    case "pan": {
+      const vp = state.viewports[event.viewport];
+      return setViewport(state, event.viewport, { panX: vp.panX + event.dx, panY: vp.panY + event.dy });
+    }
+    case "reset": {
+      const targets = event.viewport === null || event.viewport === undefined
+        ? state.viewports.map((_, i) => i) : [event.viewport];
+      let next = state;
+      for (const i of targets) {
+        const vol = baseVolume(next, i);
+        const slice = vol ? middle(vol.dims, next.viewports[i].orientation) : 0;
+        next = setViewport(next, i, { slice, zoom: DEFAULTS.zoom, panX: 0, panY: 0 });
+      }
+      return { ...next, cursor: null };
+    }
+    case "cursor": {
+      const vol = baseVolume(state, event.viewport);
+      if (!vol) return state;
+      const [nz, ny, nx] = vol.dims;
+      const c = { volume: vol.name, z: clamp(event.z, 0, nz - 1), y: clamp(event.y, 0, ny - 1), x: clamp(event.x, 0, nx - 1) };
+      return followCursor({ ...state, cursor: c }, event.viewport);
+    }
+    case "linked":
+      return { ...state, linked: Boolean(event.on), cursor: event.on ? state.cursor : null };
+    case "leftDrag":
+      return { ...state, leftDrag: event.mode === "pan" ? "pan" : "window" };
+    case "layer": {
+      const vp = state.viewports[event.viewport];
+      const layers = vp.layers.slice();
+      const patch = {};
+      for (const key of ["opacity", "visible", "outline"]) if (key in event) patch[key] = event[key];
+      layers[event.layer] = { ...layers[event.layer], ...patch };
+      return setViewport(state, event.viewport, { layers });
+    }
+    default:
+      throw new Error(`unknown viewer event "${event.type}"; known: ${Object.keys(EVENTS).join(", ")}`);
+  }
+}

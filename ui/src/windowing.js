@@ -1,0 +1,107 @@
+// Window/level: stored samples -> 8-bit grey, with the volume's slope/intercept applied here
+// (never by making a float copy of the volume).
+//
+// The one definition (the e2e test computes the same in numpy):
+//   value = stored * slope + intercept              (float64)
+//   grey  = round_half_up((value - (center - width / 2)) * 255 / width), clamped to 0..255
+// For 8- and 16-bit integer volumes a lookup table over every stored sample is built once per
+// window change (65,536 entries at most), so drawing a slice is one table read per pixel.
+
+const LUT_DTYPES = { uint8: [0, 256], int8: [-128, 256], uint16: [0, 65536], int16: [-32768, 65536] };
+
+export const TYPED_ARRAYS = {
+  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
+  uint32: Uint32Array, int32: Int32Array, float32: Float32Array, float64: Float64Array,
+};
+
+/** Presets (center, width) in the volume's real units: Hounsfield units for CT. */
+export const PRESETS = Object.freeze({
+  ct: [
+    { id: "ct-soft", label: "Soft tissue", center: 40, width: 400 },
+    { id: "ct-brain", label: "Brain", center: 40, width: 80 },
+    { id: "ct-lung", label: "Lung", center: -600, width: 1500 },
+    { id: "ct-bone", label: "Bone", center: 400, width: 1800 },
+    { id: "ct-abdomen", label: "Abdomen", center: 60, width: 350 },
+  ],
+  mr: [
+    { id: "auto-99", label: "Auto 1–99 %", low: 1, high: 99 },
+    { id: "auto-995", label: "Auto 0.5–99.5 %", low: 0.5, high: 99.5 },
+    { id: "auto-95", label: "Auto 5–95 % (contrast)", low: 5, high: 95 },
+    { id: "full", label: "Full range", low: 0, high: 100 },
+  ],
+});
+
+/** The grey level of one real value: the reference definition. */
+export function windowValue(value, center, width) {
+  const w = Math.max(width, 1e-12);
+  const g = Math.floor((value - (center - w / 2)) * 255 / w + 0.5);
+  return g < 0 ? 0 : g > 255 ? 255 : g;
+}
+
+/**
+ * A mapping from stored samples to grey for one window: `{lut, offset}` for 8/16-bit integer
+ * data (grey = lut[stored + offset]) or `{slope, intercept, low, w}` for the rest.
+ */
+export function makeWindowMap(dtype, slope, intercept, center, width) {
+  const s = slope ?? 1;
+  const i = intercept ?? 0;
+  const range = LUT_DTYPES[dtype];
+  if (range) {
+    const [lo, n] = range;
+    const lut = new Uint8Array(n);
+    for (let k = 0; k < n; k++) lut[k] = windowValue((lo + k) * s + i, center, width);
+    // Packed opaque RGBA grey per stored sample: drawing is then one read and one write per pixel.
+    const rgba = new Uint32Array(n);
+    for (let k = 0; k < n; k++) rgba[k] = (0xff000000 | (lut[k] * 0x010101)) >>> 0;
+    return { lut, rgba, offset: -lo, center, width };
+  }
+  const w = Math.max(width, 1e-12);
+  // Same operations in the same order as windowValue, so float volumes match it bit for bit.
+  return { slope: s, intercept: i, low: center - w / 2, w, center, width };
+}
+
+/** Grey of one stored sample through a window map (the renderer inlines this). */
+export function mapSample(map, stored) {
+  if (map.lut) return map.lut[stored + map.offset];
+  const g = Math.floor((stored * map.slope + map.intercept - map.low) * 255 / map.w + 0.5);
+  return g < 0 ? 0 : g > 255 ? 255 : g;
+}
+
+/**
+ * Window from percentiles of the real values: {center, width}. Samples at most ~`maxSamples`
+ * voxels evenly (a full sort of a 100 M voxel CT would stall the page).
+ */
+export function percentileWindow(data, slope, intercept, lowPct = 0.5, highPct = 99.5, maxSamples = 262144) {
+  const n = data.length;
+  if (n === 0) return { center: 0, width: 1 };
+  const step = Math.max(1, Math.floor(n / maxSamples));
+  const sample = new Float64Array(Math.ceil(n / step));
+  let m = 0;
+  for (let k = 0; k < n; k += step) {
+    const v = data[k];
+    if (Number.isFinite(v)) sample[m++] = v;
+  }
+  const sorted = sample.subarray(0, m).sort();
+  if (m === 0) return { center: 0, width: 1 };
+  const at = (pct) => sorted[Math.min(m - 1, Math.max(0, Math.round((pct / 100) * (m - 1))))];
+  const s = slope ?? 1;
+  const i = intercept ?? 0;
+  let lo = at(lowPct) * s + i;
+  let hi = at(highPct) * s + i;
+  if (lo > hi) [lo, hi] = [hi, lo];
+  const width = Math.max(hi - lo, 1e-6 * Math.max(1, Math.abs(hi)), s < 1 ? Math.abs(s) : 1);
+  return { center: (lo + hi) / 2, width };
+}
+
+/** Is this volume CT-like (so CT presets make sense)? Hounsfield air is about −1000. */
+export function looksLikeCT(minValue) {
+  return minValue !== undefined && minValue <= -500;
+}
+
+/** Window/level drag: horizontal changes width, vertical changes center, scaled to the range. */
+export function dragWindow(window, dx, dy, valueRange) {
+  const k = Math.max(valueRange, 1) / 512;
+  const width = Math.max(window.width + dx * k * 2, k);
+  const center = window.center - dy * k * 2;
+  return { center, width };
+}

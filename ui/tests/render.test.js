@@ -1,0 +1,61 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { paintSlice, parseColour } from "../src/render.js";
+import { makeWindowMap, windowValue } from "../src/windowing.js";
+import { sliceGeometry } from "../src/slice.js";
+
+const rgba = (p) => [p & 255, (p >>> 8) & 255, (p >>> 16) & 255, p >>> 24];
+
+test("paintSlice writes the windowed grey of every voxel, opaque", () => {
+  const dims = [2, 3, 4];
+  const data = new Int16Array(24).map((_, i) => i * 10 - 50);
+  const g = sliceGeometry(dims, [1, 1, 1], "coronal", 1);
+  const map = makeWindowMap("int16", 1, 0, 60, 200);
+  const px = paintSlice(new Uint32Array(g.width * g.height), g, data, map);
+  // Row 0 is z = 1 (superior), row 1 is z = 0.
+  for (let v = 0; v < 2; v++) for (let u = 0; u < 4; u++) {
+    const z = 1 - v;
+    const value = (z * 12 + 1 * 4 + u) * 10 - 50;
+    const grey = windowValue(value, 60, 200);
+    assert.deepEqual(rgba(px[v * 4 + u]), [grey, grey, grey, 255], `u=${u} v=${v}`);
+  }
+});
+
+test("a mask blends its colour at its opacity; outside voxels stay grey", () => {
+  const dims = [1, 2, 2];
+  const image = new Uint8Array([0, 100, 200, 255]);
+  const mask = new Uint8Array([0, 1, 0, 3]);
+  const g = sliceGeometry(dims, [1, 1, 1], "axial", 0);
+  const map = makeWindowMap("uint8", 1, 0, 127.5, 255);
+  const px = paintSlice(new Uint32Array(4), g, image, map, [{ data: mask, rgb: [255, 0, 0], opacity: 0.5, outline: false }]);
+  assert.deepEqual(rgba(px[0]), [0, 0, 0, 255]);
+  const grey = windowValue(100, 127.5, 255);
+  assert.deepEqual(rgba(px[1]), [Math.round(grey / 2 + 127.5), Math.round(grey / 2), Math.round(grey / 2), 255]);
+  assert.deepEqual(rgba(px[2]).slice(0, 3), [200, 200, 200].map((x) => windowValue(x, 127.5, 255)));
+  assert.deepEqual(rgba(px[3]), [255, 128, 128, 255]);
+});
+
+test("an outline mask colours only its border voxels", () => {
+  const dims = [1, 5, 5];
+  const image = new Uint8Array(25);
+  const mask = new Uint8Array(25);
+  for (let y = 1; y < 4; y++) for (let x = 1; x < 4; x++) mask[y * 5 + x] = 1;
+  const g = sliceGeometry(dims, [1, 1, 1], "axial", 0);
+  const map = makeWindowMap("uint8", 1, 0, 127.5, 255);
+  const px = paintSlice(new Uint32Array(25), g, image, map, [{ data: mask, rgb: [0, 255, 0], opacity: 1, outline: true }]);
+  assert.deepEqual(rgba(px[1 * 5 + 1]), [0, 255, 0, 255]); // corner of the square
+  assert.deepEqual(rgba(px[2 * 5 + 2]), [0, 0, 0, 255]); // centre: inside, not drawn
+  assert.deepEqual(rgba(px[0]), [0, 0, 0, 255]); // outside
+});
+
+test("float volumes with NaN draw black, not garbage", () => {
+  const g = sliceGeometry([1, 1, 3], [1, 1, 1], "axial", 0);
+  const map = makeWindowMap("float32", 1, 0, 0.5, 1);
+  const px = paintSlice(new Uint32Array(3), g, new Float32Array([NaN, 0.5, 7]), map);
+  assert.deepEqual(px.map((p) => p & 255), new Uint32Array([0, 128, 255]));
+});
+
+test("parseColour reads #rrggbb", () => {
+  assert.deepEqual(parseColour("#10ff80"), [16, 255, 128]);
+  assert.deepEqual(parseColour("bogus"), [255, 0, 0]);
+});
