@@ -7,6 +7,8 @@
 //   axial    slice z; u = x, v = y                 pixel spacing (sx, sy)
 //   coronal  slice y; u = x, v = nz - 1 - z        pixel spacing (sx, sz)   (superior at the top)
 //   sagittal slice x; u = y, v = nz - 1 - z        pixel spacing (sy, sz)   (anterior at the left)
+// ui/src/slice.js draws slices with the same geometry objects (base + u*strideU + v*strideV), so a
+// geometry from either module can be passed to paintStroke.
 // Slice positions are continuous voxel coordinates with voxel centres at integers: a pointer over
 // the middle of pixel (3, 7) is (3, 7), over its top-left corner (2.5, 6.5). A viewer that draws
 // voxel u over screen pixels [left + u*scale, left + (u+1)*scale) converts a pointer x with
@@ -45,15 +47,15 @@ export function sliceGeometry(dims, spacing, orientation, index) {
   if (!Number.isInteger(index) || index < 0 || index >= g.count) {
     throw new Error(`${orientation} slice ${index} is outside the volume (0..${g.count - 1})`);
   }
-  return { ...g, dims: [nz, ny, nx], orientation, index };
+  return { orientation, index, ...g };
 }
 
 /** The canonical `[z, y, x]` index of integer slice position (u, v). */
 export function sliceToVoxel(geom, u, v) {
-  const [nz] = geom.dims;
+  // Coronal and sagittal slices are nz rows high, so z = height - 1 - v.
   if (geom.orientation === "axial") return [geom.index, v, u];
-  if (geom.orientation === "coronal") return [nz - 1 - v, geom.index, u];
-  return [nz - 1 - v, u, geom.index];
+  if (geom.orientation === "coronal") return [geom.height - 1 - v, geom.index, u];
+  return [geom.height - 1 - v, u, geom.index];
 }
 
 /** Where voxel `[z, y, x]` appears in `orientation`: the slice index and the position (u, v). */
