@@ -7,8 +7,8 @@
 //   axial    slice z; u = x, v = y                 pixel spacing (sx, sy)
 //   coronal  slice y; u = x, v = nz - 1 - z        pixel spacing (sx, sz)   (superior at the top)
 //   sagittal slice x; u = y, v = nz - 1 - z        pixel spacing (sy, sz)   (anterior at the left)
-// ui/src/slice.js draws slices with the same geometry objects (base + u*strideU + v*strideV), so a
-// geometry from either module can be passed to paintStroke.
+// `sliceGeometry` (from ui/src/slice.js, re-exported here) maps voxel (u, v) of a slice to
+// `mask[base + u * strideU + v * strideV]`; the viewer draws and the brush paints through it.
 // Slice positions are continuous voxel coordinates with voxel centres at integers: a pointer over
 // the middle of pixel (3, 7) is (3, 7), over its top-left corner (2.5, 6.5). A viewer that draws
 // voxel u over screen pixels [left + u*scale, left + (u+1)*scale) converts a pointer x with
@@ -21,34 +21,11 @@
 // paints something. naesview_app/imaging/brush.py implements the same rule; a test compares both
 // voxel for voxel, so change them together.
 
-export const ORIENTATIONS = Object.freeze(["axial", "coronal", "sagittal"]);
+import { ORIENTATION_NAMES, sliceGeometry } from "./slice.js";
 
-/**
- * How slice `index` of `orientation` maps onto the flat mask: voxel (u, v) of the slice is
- * `mask[base + u * strideU + v * strideV]`. `su`, `sv` are the pixel spacings in mm.
- */
-export function sliceGeometry(dims, spacing, orientation, index) {
-  const [nz, ny, nx] = dims;
-  const [sz, sy, sx] = spacing;
-  const plane = ny * nx;
-  let g;
-  if (orientation === "axial") {
-    g = { width: nx, height: ny, su: sx, sv: sy, count: nz,
-      base: index * plane, strideU: 1, strideV: nx };
-  } else if (orientation === "coronal") {
-    g = { width: nx, height: nz, su: sx, sv: sz, count: ny,
-      base: (nz - 1) * plane + index * nx, strideU: 1, strideV: -plane };
-  } else if (orientation === "sagittal") {
-    g = { width: ny, height: nz, su: sy, sv: sz, count: nx,
-      base: (nz - 1) * plane + index, strideU: nx, strideV: -plane };
-  } else {
-    throw new Error(`unknown orientation "${orientation}": use axial, coronal or sagittal`);
-  }
-  if (!Number.isInteger(index) || index < 0 || index >= g.count) {
-    throw new Error(`${orientation} slice ${index} is outside the volume (0..${g.count - 1})`);
-  }
-  return { orientation, index, ...g };
-}
+// The slice geometry is slice.js's: the same object draws a slice and paints into it.
+export { sliceGeometry };
+export const ORIENTATIONS = ORIENTATION_NAMES;
 
 /** The canonical `[z, y, x]` index of integer slice position (u, v). */
 export function sliceToVoxel(geom, u, v) {
