@@ -271,3 +271,28 @@ def mask_metrics(original: np.ndarray, edited: np.ndarray) -> MaskMetrics:
     total = inside_o + inside_e
     dice = 1.0 if total == 0 else 2.0 * both / total
     return MaskMetrics(added=inside_e - both, removed=inside_o - both, dice=dice)
+
+
+# ---- from the UI to the review -------------------------------------------------------------
+
+
+def mask_from_raw(body: bytes | bytearray | memoryview, shape: tuple[int, int, int]) -> np.ndarray:
+    """The ``[z, y, x]`` uint8 mask the UI uploads as raw bytes (one byte per voxel, C order)."""
+    expected = math.prod(shape)
+    if len(body) != expected:
+        raise MaskError(
+            f"uploaded mask has {len(body)} bytes, shape {list(shape)} needs {expected}; "
+            "reload the case and edit it again"
+        )
+    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
+
+
+def review_mask(volume: str, original: np.ndarray, edited: np.ndarray) -> EditedMask:
+    """What a review carries for an edited mask layer: packed mask plus added, removed, Dice
+    against the `original` canonical mask (as read from the dataset)."""
+    if original.shape != edited.shape:
+        raise MaskError(
+            f"mask `{volume}`: edited shape {list(edited.shape)} differs from the original "
+            f"{list(original.shape)}; reload the case and edit it again"
+        )
+    return pack_mask(edited).to_wire(volume, mask_metrics(original, edited))

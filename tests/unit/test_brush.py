@@ -15,10 +15,12 @@ from naesview_app.imaging.brush import (
     MaskMetrics,
     PackedMask,
     Rect,
+    mask_from_raw,
     mask_metrics,
     pack_mask,
     packed_size,
     paint_stroke,
+    review_mask,
     slice_spacing,
     slice_to_voxel,
     slice_view,
@@ -206,3 +208,19 @@ def test_metrics_count_added_removed_and_dice():
     assert mask_metrics(empty, original) == (8, 0, 0.0)
     with pytest.raises(MaskError, match="differ in shape"):
         mask_metrics(original, original[0])
+
+
+def test_an_uploaded_edit_becomes_the_reviews_mask():
+    original = np.zeros((4, 6, 6), np.uint8)
+    original[1:3, 1:5, 1:5] = 1
+    edited = original.copy()
+    edited[1, 1, 1] = 0
+    edited[3, 0, :2] = 1
+    wire = review_mask("mask.nii.gz", original, mask_from_raw(edited.tobytes(), (4, 6, 6)))
+    assert (wire.added, wire.removed) == (2, 1)
+    assert wire.dice == pytest.approx(2 * 31 / (32 + 33))
+    assert np.array_equal(unpack_mask(PackedMask.from_wire(wire)), edited)
+    with pytest.raises(MaskError, match="uploaded mask has 143 bytes, shape"):
+        mask_from_raw(edited.tobytes()[:-1], (4, 6, 6))
+    with pytest.raises(MaskError, match=r"mask `mask\.nii\.gz`: edited shape"):
+        review_mask("mask.nii.gz", original, edited[:2])
