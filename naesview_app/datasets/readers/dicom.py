@@ -18,6 +18,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.pixels import get_decoder
+from pydicom.pixels import pixel_array as decode_pixels
 from pydicom.uid import UID
 
 from naesview_app.datasets.readers.dicom_frames import Frame, frames_of
@@ -87,7 +88,9 @@ def read_dicom_series(files: Sequence[tuple[str, bytes]], *, name: str) -> Volum
     # Different RescaleSlope/Intercept per slice cannot share one (slope, intercept): store the
     # scaled float32 values instead (same numbers as the contract, 2x the memory of int16).
     out = np.empty(layout.shape, dtype=stored_dtype if one_scale else np.float32)
-    _decode_into(out, layout, ordered, datasets, labels, name, scale=not one_scale)
+    pending: list[Dataset | None] = list(datasets)
+    datasets.clear()  # _decode_into drops each parsed file as soon as its frames are written
+    _decode_into(out, layout, ordered, pending, labels, name, scale=not one_scale)
     return Volume(
         array=out,
         spacing=layout.spacing_zyx,
@@ -202,7 +205,7 @@ def _decode_into(
     out: np.ndarray,
     layout: CanonicalLayout,
     ordered: list[Frame],
-    datasets: list[Dataset],
+    datasets: list[Dataset | None],
     labels: list[str],
     name: str,
     *,
@@ -210,22 +213,30 @@ def _decode_into(
 ) -> None:
     # The stored [slice, row, column] view of `out`: slice k written there lands in canonical order.
     stored = np.flip(out, layout.flips).transpose(np.argsort(layout.axes))
-    slots: dict[int, list[tuple[int, Frame]]] = {}
-    for k, frame in enumerate(ordered):
-        slots.setdefault(frame.file_index, []).append((k, frame))
-    for file_index, targets in slots.items():
-        pixels = _pixels(datasets[file_index], labels[file_index], name)
-        pixels = pixels.reshape(-1, *pixels.shape[-2:])
-        for k, frame in targets:
-            if scale:
-                stored[k] = (
-                    pixels[frame.frame_index].astype(np.float64) * frame.slope + frame.intercept
-                )
-            else:
-                stored[k] = pixels[frame.frame_index]
-        datasets[file_index] = (
-            Dataset()
-        )  # drop the parsed file early: peak memory ~ output + one file
+    # A slice that is not a canonical z-plane (sagittal, coronal) is written with a stride; a few
+    # dozen at a time through a small buffer keeps those writes in whole cache lines (4x faster).
+    batch = 1 if layout.axes[0] == 0 else 32
+    buffer = None if batch == 1 else np.empty((batch, *stored.shape[1:]), out.dtype)
+    frames_left = Counter(frame.file_index for frame in ordered)
+    decoded: dict[int, np.ndarray] = {}
+    for start in range(0, len(ordered), batch):
+        group = ordered[start : start + batch]
+        target = stored[start : start + len(group)] if buffer is None else buffer[: len(group)]
+        for i, frame in enumerate(group):
+            pixels = decoded.get(frame.file_index)
+            if pixels is None:
+                ds = datasets[frame.file_index]
+                assert ds is not None
+                pixels = _pixels(ds, labels[frame.file_index], name)
+                decoded[frame.file_index] = pixels = pixels.reshape(-1, *pixels.shape[-2:])
+            plane = pixels[frame.frame_index]
+            target[i] = plane.astype(np.float64) * frame.slope + frame.intercept if scale else plane
+            frames_left[frame.file_index] -= 1
+            if not frames_left[frame.file_index]:  # drop the file: peak ~ output + a few files
+                del decoded[frame.file_index]
+                datasets[frame.file_index] = None
+        if buffer is not None:
+            stored[start : start + len(group)] = target
 
 
 def _pixels(ds: Dataset, label: str, name: str) -> np.ndarray:
@@ -249,7 +260,9 @@ def _pixels(ds: Dataset, label: str, name: str) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return ds.pixel_array
+            # view_only: native data comes back as a view on the file's bytes (no copy); the
+            # one copy is into the output array.
+            return decode_pixels(ds, view_only=True)
     except Exception as exc:  # codecs raise many types for damaged data
         raise ReaderError(
             f"could not decode the pixel data of `{label}` ({syntax.name}): {_first_line(exc)}",
