@@ -148,6 +148,8 @@ def stroke_footprint(
     on every voxel, including those exactly on the circle.
     """
     (u0, v0), (u1, v1) = p0, p1
+    if not all(math.isfinite(n) for n in (u0, v0, u1, v1, radius_mm)):
+        return None  # a pointer event without a position paints nothing
     r = max(0.0, float(radius_mm))
     ru, rv = r / su, r / sv
     lo_u = max(0, math.ceil(min(u0, u1) - ru) - 1)

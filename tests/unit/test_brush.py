@@ -94,6 +94,12 @@ def test_fast_stroke_leaves_no_gap():
     assert got[10, 2:198].all()
 
 
+def test_a_stroke_with_a_missing_position_paints_nothing():
+    nan, inf = float("nan"), float("inf")
+    assert stroke_footprint(8, 8, 1.0, 1.0, (nan, 2.0), (3.0, 3.0), 2.0) is None
+    assert stroke_footprint(8, 8, 1.0, 1.0, (2.0, 2.0), (3.0, 3.0), inf) is None
+
+
 def test_stroke_far_outside_the_slice_paints_nothing():
     assert stroke_footprint(10, 10, 1.0, 1.0, (-50.0, -50.0), (-40.0, -45.0), 3.0) is None
 

@@ -53,6 +53,7 @@ export function voxelToSlice(dims, orientation, z, y, x) {
  */
 export function paintStroke(mask, geom, p0, p1, radiusMm, value) {
   const { width, height, su, sv, base, strideU, strideV } = geom;
+  if (![p0.u, p0.v, p1.u, p1.v, radiusMm].every(Number.isFinite)) return { changed: 0, rect: null };
   const r = Math.max(0, radiusMm);
   const ru = r / su;
   const rv = r / sv;
@@ -201,6 +202,16 @@ function forEachOffset(region, fn) {
 
 function regionSize(region) {
   return region.sizes[0] * region.sizes[1] * region.sizes[2];
+}
+
+/**
+ * The 0/1 Uint8Array the brush edits, from a mask layer's voxels in any typed array: inside where
+ * the real-world value `stored * slope + intercept` is non-zero (as brush.py and the export count).
+ */
+export function editableMask(values, slope = 1, intercept = 0) {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] * slope + intercept !== 0 ? 1 : 0;
+  return out;
 }
 
 // ---- metrics ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 
 import {
   EditHistory,
+  editableMask,
   ORIENTATIONS,
   maskMetrics,
   paintStroke,
@@ -94,6 +95,14 @@ test("a stroke covers the discs swept along it, so a fast stroke has no gap", ()
   assert.ok(extra <= 2);
   const line = strokeFootprint(200, 20, 1, 1, { u: 2, v: 10 }, { u: 197, v: 10 }, 1);
   for (let u = 2; u <= 197; u++) assert.equal(line[10 * 200 + u], 1, `gap at u=${u}`);
+});
+
+test("a stroke with a missing position paints nothing", () => {
+  const mask = new Uint8Array(64);
+  const g = { width: 8, height: 8, su: 1, sv: 1, base: 0, strideU: 1, strideV: 8 };
+  assert.deepEqual(paintStroke(mask, g, { u: NaN, v: 2 }, { u: 3, v: 3 }, 2, 1), { changed: 0, rect: null });
+  assert.deepEqual(paintStroke(mask, g, { u: 2, v: 2 }, { u: 3, v: 3 }, Infinity, 1), { changed: 0, rect: null });
+  assert.equal(count(mask), 0);
 });
 
 test("slice geometry follows the display rules and matches sliceToVoxel", () => {
@@ -250,6 +259,13 @@ test("metrics: added, removed and Dice", () => {
   assert.deepEqual(maskMetrics(o, e), { added: 1, removed: 2, dice: (2 * 2) / (4 + 3) });
   assert.deepEqual(maskMetrics(new Uint8Array(4), new Uint8Array(4)), { added: 0, removed: 0, dice: 1 });
   assert.throws(() => maskMetrics(o, e.subarray(1)), /sizes differ/);
+});
+
+test("any mask layer becomes a 0/1 editable mask by its real-world value", () => {
+  assert.deepEqual(editableMask(new Int16Array([0, 1, 2, -3])), new Uint8Array([0, 1, 1, 1]));
+  assert.deepEqual(editableMask(new Float32Array([0, 0.5, NaN])), new Uint8Array([0, 1, 1]));
+  // stored 1024 with intercept -1024 is a real 0: outside.
+  assert.deepEqual(editableMask(new Uint16Array([1024, 1025]), 1, -1024), new Uint8Array([0, 1]));
 });
 
 test("radius steps stay within bounds", () => {
