@@ -144,7 +144,7 @@ async def list_projects(db: AsyncSession, user: UserRow) -> list[ProjectSummary]
                 .where(ConfigVersionRow.project_id.in_(ids))
                 .group_by(ConfigVersionRow.project_id)
             )
-        ).tuples()
+        ).all()
     )
     done = dict(
         (
@@ -153,7 +153,7 @@ async def list_projects(db: AsyncSession, user: UserRow) -> list[ProjectSummary]
                 .where(ReviewRow.project_id.in_(ids), ReviewRow.reviewer_id == user.id)
                 .group_by(ReviewRow.project_id)
             )
-        ).tuples()
+        ).all()
     )
     summaries = []
     for p in projects:

@@ -229,7 +229,7 @@ async def progress_of(
         .where(ReviewRow.project_id == project.id)
         .group_by(ReviewRow.reviewer_id)
     )
-    done = dict((await db.execute(done_query)).tuples())
+    done = dict((await db.execute(done_query)).tuples().all())
     members = select(MembershipRow.user_id).where(MembershipRow.project_id == project.id)
     users_query = select(UserRow).where(UserRow.id.in_(members) | UserRow.id.in_(list(done)))
     if only_user is not None:
