@@ -259,6 +259,15 @@ test("metrics: added, removed and Dice", () => {
   assert.deepEqual(maskMetrics(o, e), { added: 1, removed: 2, dice: (2 * 2) / (4 + 3) });
   assert.deepEqual(maskMetrics(new Uint8Array(4), new Uint8Array(4)), { added: 0, removed: 0, dice: 1 });
   assert.throws(() => maskMetrics(o, e.subarray(1)), /sizes differ/);
+  // Word-at-a-time scanning agrees with a plain count, aligned or not, with a ragged tail.
+  const next = rng(5);
+  const a = new Uint8Array(1003), b = new Uint8Array(1003);
+  for (let i = 0; i < a.length; i++) { a[i] = next() < 0.05 ? 1 : 0; b[i] = next() < 0.05 ? 3 : 0; }
+  for (const [x, y] of [[a, b], [a.subarray(1), b.subarray(1)], [a.subarray(2, 1002), b.subarray(3, 1003)]]) {
+    let both = 0, ox = 0, oy = 0;
+    for (let i = 0; i < x.length; i++) { ox += x[i] ? 1 : 0; oy += y[i] ? 1 : 0; both += x[i] && y[i] ? 1 : 0; }
+    assert.deepEqual(maskMetrics(x, y), { added: oy - both, removed: ox - both, dice: (2 * both) / (ox + oy) });
+  }
 });
 
 test("any mask layer becomes a 0/1 editable mask by its real-world value", () => {
