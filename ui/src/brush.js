@@ -12,7 +12,7 @@
 // Slice positions are continuous voxel coordinates with voxel centres at integers: a pointer over
 // the middle of pixel (3, 7) is (3, 7), over its top-left corner (2.5, 6.5). A viewer that draws
 // voxel u over screen pixels [left + u*scale, left + (u+1)*scale) converts a pointer x with
-// `u = (x - left) / scale - 0.5`.
+// `u = (x - left) / scale - 0.5` (pointerToSlice, for a slice placed by slice.js fitSlice).
 //
 // Brush. A voxel is painted when its centre lies within `radiusMm` of the brush centre, measured in
 // millimetres (so the brush stays round on anisotropic voxels). A stroke from p0 to p1 paints every
@@ -450,6 +450,29 @@ function offsetAt(region, i) {
   const [, n1, n2] = region.sizes;
   const [s0, s1, s2] = region.strides;
   return region.base + Math.floor(i / (n1 * n2)) * s0 + (Math.floor(i / n2) % n1) * s1 + (i % n2) * s2;
+}
+
+// ---- pointer and cursor (with slice.js's fitSlice placement) ---------------------------------
+
+/**
+ * The continuous slice position under viewport pixel (x, y), for a slice placed by
+ * `fitSlice(...)` (`{left, top, pxW, pxH}`): voxel centres at integers, as paintStroke expects.
+ */
+export function pointerToSlice(fit, x, y) {
+  return { u: (x - fit.left) / fit.pxW - 0.5, v: (y - fit.top) / fit.pxH - 0.5 };
+}
+
+/** The viewport pixel at the centre of slice position (u, v): where to draw the cursor. */
+export function sliceToPointer(fit, u, v) {
+  return { x: fit.left + (u + 0.5) * fit.pxW, y: fit.top + (v + 0.5) * fit.pxH };
+}
+
+/**
+ * Half-axes in viewport pixels of the brush outline for `radiusMm` on a slice with spacing
+ * (su, sv): a circle when the slice is drawn with its true aspect (pxW / su = pxH / sv).
+ */
+export function cursorRadii(fit, geom, radiusMm) {
+  return { rx: (radiusMm / geom.su) * fit.pxW, ry: (radiusMm / geom.sv) * fit.pxH };
 }
 
 // ---- radius control ---------------------------------------------------------------------------

@@ -4,19 +4,23 @@ import assert from "node:assert/strict";
 
 import {
   EditHistory,
+  cursorRadii,
   editableMask,
   ORIENTATIONS,
   maskMetrics,
   paintStroke,
+  pointerToSlice,
   rectToBox,
   rleDecode,
   rleEncode,
   sliceGeometry,
+  sliceToPointer,
   sliceToVoxel,
   stepRadius,
   strokeFootprint,
   voxelToSlice,
 } from "../src/brush.js";
+import { fitSlice } from "../src/slice.js";
 
 // Reference disc: voxel centres within r mm, plus the voxel nearest the centre.
 function bruteDisc(w, h, su, sv, cu, cv, r) {
@@ -275,6 +279,29 @@ test("any mask layer becomes a 0/1 editable mask by its real-world value", () =>
   assert.deepEqual(editableMask(new Float32Array([0, 0.5, NaN])), new Uint8Array([0, 1, 1]));
   // stored 1024 with intercept -1024 is a real 0: outside.
   assert.deepEqual(editableMask(new Uint16Array([1024, 1025]), 1, -1024), new Uint8Array([0, 1]));
+});
+
+test("pointer positions map to slice positions the brush paints, and the cursor is round in mm", () => {
+  const dims = [40, 100, 200];
+  const spacing = [2.5, 0.5, 0.5];
+  const g = sliceGeometry(dims, spacing, "coronal", 10); // 200 x 40 voxels, 0.5 x 2.5 mm
+  const fit = fitSlice(g, 400, 400);
+  // The centre of voxel (7, 3) on screen maps back to (7, 3) exactly.
+  const at = sliceToPointer(fit, 7, 3);
+  const p = pointerToSlice(fit, at.x, at.y);
+  assert.ok(Math.abs(p.u - 7) < 1e-9 && Math.abs(p.v - 3) < 1e-9);
+  // A pointer over a voxel's top-left corner is half a voxel before its centre.
+  const corner = pointerToSlice(fit, fit.left + 7 * fit.pxW, fit.top + 3 * fit.pxH);
+  assert.ok(Math.abs(corner.u - 6.5) < 1e-9 && Math.abs(corner.v - 2.5) < 1e-9);
+  // A dab under the pointer paints the voxel under the pointer.
+  const mask = new Uint8Array(dims[0] * dims[1] * dims[2]);
+  paintStroke(mask, g, p, p, 0.1, 1);
+  const [z, y, x] = sliceToVoxel(g, 7, 3);
+  assert.equal(mask[(z * dims[1] + y) * dims[2] + x], 1);
+  // 5 mm is 10 columns but 2 rows, and the same number of screen pixels both ways.
+  const { rx, ry } = cursorRadii(fit, g, 5);
+  assert.ok(Math.abs(rx - ry) < 1e-9);
+  assert.ok(Math.abs(rx - 10 * fit.pxW) < 1e-9 && Math.abs(ry - 2 * fit.pxH) < 1e-9);
 });
 
 test("radius steps stay within bounds", () => {
