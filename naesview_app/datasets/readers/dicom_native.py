@@ -1,0 +1,97 @@
+"""Parse one DICOM file from memory; uncompressed little-endian pixels stay where they are.
+
+pydicom copies the pixel bytes out of the file and then again into an array. For the common
+uncompressed case (Explicit/Implicit VR Little Endian) the header is parsed up to Pixel Data and
+the voxels are a read-only numpy view on the file's own bytes, so the reader's copy into the
+output volume is the only one. Everything else (compressed, deflated, big-endian) is read by
+pydicom in full and decoded by its plugins.
+"""
+
+from __future__ import annotations
+
+import struct
+from io import BytesIO
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.filereader import read_dataset
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
+
+_PIXEL_DATA_TAG = (0x7FE0, 0x0010)
+_LONG_LENGTH_VRS = {b"OB", b"OW", b"OD", b"OF", b"OL", b"OV", b"UN"}
+_UNDEFINED_LENGTH = 0xFFFFFFFF
+_DEFLATED = DeflatedExplicitVRLittleEndian.encode()
+
+
+def parse_file(data: bytes) -> tuple[Dataset, np.ndarray | None]:
+    """The dataset, plus the pixels as ``[frame, row, column]`` when they could stay in place.
+
+    When the second item is None the dataset holds Pixel Data (if the file has any) for pydicom.
+    """
+    if _is_deflated(data):  # positions in the file are not those of the inflated data
+        return pydicom.dcmread(BytesIO(data)), None
+    stream = BytesIO(data)
+    ds = pydicom.dcmread(stream, stop_before_pixels=True)
+    syntax = ds.file_meta.get("TransferSyntaxUID")
+    if syntax is None or syntax.is_deflated:
+        return pydicom.dcmread(BytesIO(data)), None
+    at = stream.tell()
+    if syntax in (ExplicitVRLittleEndian, ImplicitVRLittleEndian):
+        pixels = _pixels_in_place(data, at, ds, implicit=syntax == ImplicitVRLittleEndian)
+        if pixels is not None:
+            return ds, pixels
+    stream.seek(at)  # read on from Pixel Data rather than parse the header twice
+    rest = read_dataset(stream, syntax.is_implicit_VR, syntax.is_little_endian)
+    for element in rest:
+        ds[element.tag] = element
+    return ds, None
+
+
+def _is_deflated(data: bytes) -> bool:
+    """Whether the file meta (Explicit VR Little Endian from byte 132) names Deflate."""
+    at = 132
+    while len(data) >= at + 8 and struct.unpack_from("<H", data, at)[0] == 0x0002:
+        element = struct.unpack_from("<H", data, at + 2)[0]
+        if data[at + 4 : at + 6] in _LONG_LENGTH_VRS:
+            (length,), value = struct.unpack_from("<I", data, at + 8), at + 12
+        else:
+            (length,), value = struct.unpack_from("<H", data, at + 6), at + 8
+        if element == 0x0010:
+            return data[value : value + length].rstrip(b"\0 ") == _DEFLATED
+        at = value + length
+    return False
+
+
+def _pixels_in_place(data: bytes, at: int, ds: Dataset, *, implicit: bool) -> np.ndarray | None:
+    """Pixel Data as a view on `data`, or None when the layout is not the simple one."""
+    if len(data) < at + 8 or struct.unpack_from("<HH", data, at) != _PIXEL_DATA_TAG:
+        return None
+    if implicit:
+        (length,), header = struct.unpack_from("<I", data, at + 4), 8
+    elif data[at + 4 : at + 6] in _LONG_LENGTH_VRS:
+        (length,), header = struct.unpack_from("<I", data, at + 8), 12
+    else:
+        return None
+    try:
+        bits = int(ds.BitsAllocated)
+        signed = int(ds.get("PixelRepresentation", 0)) == 1
+        shape = (int(ds.get("NumberOfFrames") or 1), int(ds.Rows), int(ds.Columns))
+        samples = int(ds.get("SamplesPerPixel") or 1)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if bits not in (8, 16, 32) or samples != 1 or length == _UNDEFINED_LENGTH:
+        return None
+    dtype = np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
+    count = shape[0] * shape[1] * shape[2]
+    if length < count * dtype.itemsize or len(data) < at + header + count * dtype.itemsize:
+        return None  # cut short: pydicom's decoder reports it
+    pixels = np.frombuffer(data, dtype, count, at + header).reshape(shape)
+    unused = bits - int(ds.get("BitsStored") or bits)
+    if unused > 0:  # the unused high bits mean nothing (PS3.5 8.1.1); clear or sign-extend them
+        pixels = (pixels << unused) >> unused
+    return pixels
