@@ -87,19 +87,23 @@ def list_dataset(members: list[Member], sniff: Sniff) -> Listing:
 
     for member in members:
         name = member.name
-        reason = unsafe_member_reason(name)
+        reason = unsafe_member_reason(name) if _maybe_unsafe(name) else None
         if reason:
             errors.append(DatasetIssue(f"unsafe member name skipped: {reason}", member=name))
             if not member.is_dir:
                 content.add(name)
             continue
-        parts = [p for p in name.split("/") if p]
+        parts = (
+            [p for p in name.split("/") if p]
+            if "//" in name or name[-1:] == "/"
+            else name.split("/")
+        )
         if not parts:
             continue
         if parts[0] == "__MACOSX":
             ignored.append(IgnoredMember(name, "__MACOSX folder"))
             continue
-        if any(p.startswith(".") for p in parts):
+        if name[:1] == "." or "/." in name:
             ignored.append(IgnoredMember(name, "dot-file or dot-folder"))
             continue
         if member.is_dir:
@@ -144,9 +148,16 @@ def _list_case(case_id: int, case_name: str, files: list[tuple[str, Member]], sn
         ordered = sorted(entries, key=lambda e: natural_key(e[0].rpartition("/")[2]))
         volumes.append(VolumeRef(folder, kind, tuple(m for _, m in ordered)))
 
-    volumes.sort(key=lambda v: natural_key(v.name))
-    issues.sort(key=lambda v: natural_key(v.volume))
+    if len(volumes) > 1:
+        volumes.sort(key=lambda v: natural_key(v.name))
+    if len(issues) > 1:
+        issues.sort(key=lambda v: natural_key(v.volume))
     return Case(case_id, case_name, volumes, issues)
+
+
+def _maybe_unsafe(name: str) -> bool:
+    """Cheap pre-check so 15,000 ordinary names skip the full test."""
+    return "\\" in name or ".." in name or "\x00" in name or name[:1] == "/" or name[1:2] == ":"
 
 
 def _folder_kind(entries: list[tuple[str, Member]], sniff: Sniff) -> tuple[str, str | None]:

@@ -43,4 +43,6 @@ class DicomReader:
         read_series = getattr(module, "read_dicom_series", None)
         if read_series is None:
             raise ReaderError("DICOM reading is not available in this build yet")
-        return read_series(files, name=name)
+        # The DICOM reader's contract is `bytes` (hashable, immutable); members arrive as
+        # bytearray, and DICOM files are small, so the copy is cheap.
+        return read_series([(path, bytes(data)) for path, data in files], name=name)
