@@ -379,3 +379,34 @@ def test_colour_images_are_refused() -> None:
 def test_empty_folder_is_an_error() -> None:
     with pytest.raises(ReaderError, match="no DICOM files"):
         read_dicom_series([], name="empty")
+
+
+def test_tilted_gantry_keeps_the_normal_like_simpleitk(tmp_path) -> None:
+    # Each slice shifts 0.5 mm in y per 2 mm in z: spacing spans the slices, direction stays normal.
+    files = [
+        (f"t{k}", to_bytes(slice_dataset(np.full((4, 5), k, np.int16), (0.0, 0.5 * k, 2.0 * k))))
+        for k in range(5)
+    ]
+    vol = read_dicom_series(files, name="tilt")
+    ref = simpleitk_reference(files, tmp_path)
+    assert np.array_equal(vol.array, sitk.GetArrayFromImage(ref))
+    assert vol.spacing == pytest.approx(ref.GetSpacing()[::-1], rel=1e-9)
+    assert vol.spacing[0] == pytest.approx(np.hypot(0.5, 2.0))
+    assert vol.direction == pytest.approx(ref.GetDirection(), abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("tags", "z_spacing"),
+    [({"SliceThickness": "5"}, 1.0), ({"SliceThickness": "5", "SpacingBetweenSlices": "6"}, 6.0)],
+)
+def test_single_slice_spacing_like_simpleitk(tags, z_spacing, tmp_path) -> None:
+    ds = slice_dataset(np.arange(12, dtype=np.int16).reshape(3, 4), (1.0, 2.0, 3.0), SAGITTAL)
+    for keyword, value in tags.items():
+        setattr(ds, keyword, value)
+    files = [("one.dcm", to_bytes(ds))]
+    vol = read_dicom_series(files, name="one")
+    ref = simpleitk_reference(files, tmp_path)
+    assert np.array_equal(vol.array, sitk.GetArrayFromImage(ref))
+    assert vol.spacing == pytest.approx(ref.GetSpacing()[::-1])
+    assert vol.spacing[2] == z_spacing  # sagittal: the slice axis is canonical x
+    assert vol.origin == pytest.approx(ref.GetOrigin())

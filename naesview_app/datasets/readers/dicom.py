@@ -199,7 +199,8 @@ def _common_pixel_spacing(frames: list[Frame]) -> tuple[float, float]:
 
 
 def _single_slice_thickness(ds: Dataset) -> float:
-    value = ds.get("SpacingBetweenSlices") or ds.get("SliceThickness")
+    # GDCM (the reference) reads only SpacingBetweenSlices here, not SliceThickness.
+    value = ds.get("SpacingBetweenSlices")
     return float(value) if value and float(value) > 0 else 1.0
 
 

@@ -94,13 +94,12 @@ def stack_geometry(
     _check_spacing(along[order], [slices[i].label for i in order])
 
     first, last = positions[order[0]], positions[order[-1]]
-    z_dir, z_spacing = normal, single_slice_thickness
+    z_spacing = single_slice_thickness
     if len(slices) > 1:
-        # Like ITK's ImageSeriesReader: z spacing and direction from the first and last slice.
-        span = last - first
-        length = float(np.linalg.norm(span))
-        z_dir, z_spacing = span / length, length / (len(slices) - 1)
-    direction = np.column_stack([row, col, z_dir])
+        # Like ITK's ImageSeriesReader: the z spacing spans the first and last slice, while the
+        # z direction stays the slice normal (a tilted gantry keeps an orthogonal direction).
+        z_spacing = float(np.linalg.norm(last - first)) / (len(slices) - 1)
+    direction = np.column_stack([row, col, normal])
     return StackGeometry(
         tuple(int(i) for i in order),
         (pixel_spacing_xy[0], pixel_spacing_xy[1], z_spacing),
