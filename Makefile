@@ -8,14 +8,16 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 # Debian packages: Chromium for the browser tests, Xvfb + X libs for the desktop window smoke test,
-# ImageMagick for screenshots of the virtual screen.
+# ImageMagick for screenshots of the virtual screen. WebKitGTK (the window's system webview) and
+# what PyGObject needs to build against it (docs/decisions/0004-webview-backend.md).
 APT_PACKAGES := chromium xvfb xauth imagemagick libxcb-icccm4 libxcb-keysyms1 \
                 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-cursor0 libxkbcommon-x11-0 \
-                libegl1 libgl1 libnss3 libasound2 fonts-dejavu-core
+                libegl1 libgl1 libnss3 libasound2 fonts-dejavu-core \
+                gir1.2-webkit2-4.1 gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc
 
 .PHONY: demo test lint format bench system-deps services venv clean
 
-demo: system-deps $(VENV)/.installed-app
+demo: system-deps $(VENV)/.installed-demo
 	$(VENV)/bin/naesview demo
 
 test: system-deps services $(VENV)/.installed-dev
@@ -59,9 +61,14 @@ $(VENV)/.installed-app: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[app]'
 	touch $@
 
+# The demo runs a local sync server too, so it needs the server extra beside the app.
+$(VENV)/.installed-demo: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[app,server]'
+	touch $@ $(VENV)/.installed-app
+
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
-	touch $@ $(VENV)/.installed-app
+	touch $@ $(VENV)/.installed-app $(VENV)/.installed-demo
 
 clean:
 	rm -rf $(VENV) build/dist build/work .pytest_cache .mypy_cache .ruff_cache
