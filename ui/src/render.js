@@ -105,7 +105,9 @@ export function windowMapFor(vol, win) {
 
 /** Can this viewport's current slice be drawn yet (streamed volumes arrive front to back)? */
 export function sliceReady(vol, geom) {
-  return Boolean(vol?.data) && (vol.complete || vol.loaded >= sliceEndOffset(vol.dims, geom));
+  if (!vol?.data) return false;
+  if (vol.complete || vol.loaded >= sliceEndOffset(vol.dims, geom)) return true;
+  return geom.orientation === "axial" && Boolean(vol.readyZ?.[geom.index]);
 }
 
 function sameGrid(a, b) {

@@ -14,13 +14,24 @@ export function createCaseTimer(now = () => performance.now()) {
   };
 }
 
-/** Pause `timer` while the document is hidden or the window has no focus. Returns a detach function. */
+/**
+ * Pause `timer` while the document is hidden or the window has lost focus. Focus is tracked by
+ * blur/focus events only (a page that never had a blur counts as focused). Returns a detach function.
+ */
 export function pauseWhenAway(timer, win = window, doc = document) {
+  let blurred = false;
   const sync = () => {
-    if (doc.visibilityState === "hidden" || !doc.hasFocus()) timer.pause();
+    if (doc.visibilityState === "hidden" || blurred) timer.pause();
     else timer.resume();
   };
-  const events = [[doc, "visibilitychange"], [win, "blur"], [win, "focus"]];
-  for (const [target, name] of events) target.addEventListener(name, sync);
-  return () => { for (const [target, name] of events) target.removeEventListener(name, sync); };
+  const onBlur = () => { blurred = true; sync(); };
+  const onFocus = () => { blurred = false; sync(); };
+  doc.addEventListener("visibilitychange", sync);
+  win.addEventListener("blur", onBlur);
+  win.addEventListener("focus", onFocus);
+  return () => {
+    doc.removeEventListener("visibilitychange", sync);
+    win.removeEventListener("blur", onBlur);
+    win.removeEventListener("focus", onFocus);
+  };
 }

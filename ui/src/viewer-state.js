@@ -3,7 +3,8 @@
 //
 // state = {
 //   volumes:   {name: {name, dims [nz,ny,nx], spacing [sz,sy,sx], dtype, slope, intercept,
-//                      isMask, data (typed array), loaded (samples arrived), complete}},
+//                      isMask, data (typed array), readyZ (axial slices arrived), loaded
+//                      (samples arrived from the front), complete}},
 //   windows:   {name: {center, width, initial: {center, width}}}   window/level per image volume
 //   viewports: [{orientation, layers: [{volume, isMask, colour, opacity, outline, visible}],
 //                slice, zoom, panX, panY}]
@@ -28,7 +29,7 @@ export const DEFAULTS = Object.freeze({
 /** Every event the viewer understands, with its payload. */
 export const EVENTS = Object.freeze({
   volumeMeta: "{volume: {name, shape, spacing, dtype, slope, intercept, is_mask}} — a volume is announced",
-  volumeData: "{name, data, loaded, complete} — samples arrived (streamed or whole)",
+  volumeData: "{name, data, readyZ?, loaded, complete} — samples arrived (streamed or whole)",
   window: "{volume, center, width} — set window/level of an image volume",
   windowReset: "{volume} — back to the volume's initial window",
   slice: "{viewport, index} — show slice `index`",
@@ -155,7 +156,8 @@ export function reduce(state, event) {
     case "volumeData": {
       const vol = state.volumes[event.name];
       if (!vol) return state;
-      const updated = { ...vol, data: event.data, loaded: event.loaded, complete: event.complete };
+      // data and readyZ fill in place while streaming; the event says how far they are.
+      const updated = { ...vol, data: event.data, readyZ: event.readyZ ?? null, loaded: event.loaded, complete: event.complete };
       return { ...state, volumes: { ...state.volumes, [event.name]: updated } };
     }
     case "window": {

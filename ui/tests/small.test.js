@@ -60,3 +60,30 @@ test("sync status text", () => {
   assert.equal(syncText({ pending: 2, online: true }), "2 waiting");
   assert.equal(syncText({ pending: 2, online: false }), "saved locally · 2 waiting");
 });
+
+test("pauseWhenAway stops the clock while hidden or blurred", async () => {
+  const { pauseWhenAway } = await import("../src/timing.js");
+  let t = 0;
+  const timer = createCaseTimer(() => t);
+  const win = new EventTarget();
+  const doc = new EventTarget();
+  doc.visibilityState = "visible";
+  const detach = pauseWhenAway(timer, win, doc);
+  timer.start();
+  t = 100;
+  win.dispatchEvent(new Event("blur"));
+  t = 5000;
+  win.dispatchEvent(new Event("focus"));
+  t = 5100;
+  doc.visibilityState = "hidden";
+  doc.dispatchEvent(new Event("visibilitychange"));
+  t = 9000;
+  doc.visibilityState = "visible";
+  doc.dispatchEvent(new Event("visibilitychange"));
+  t = 9050;
+  assert.equal(timer.elapsedMs(), 250);
+  detach();
+  win.dispatchEvent(new Event("blur"));
+  t = 9100;
+  assert.equal(timer.elapsedMs(), 300); // detached: no longer paused by events
+});

@@ -1,0 +1,458 @@
+// The review screen: the project's viewport grid, the answer panel, case navigation, timing,
+// progress, sync status and prefetching. Voxels stream into typed arrays (volumes.js); drawing
+// is render(state) (viewer.js); this module decides which case is shown and what is answered.
+
+import { h } from "./dom.js";
+import { topBar } from "./screens.js";
+import { createViewer, formatWindowNumber } from "./viewer.js";
+import { initialState, reduce, baseVolume } from "./viewer-state.js";
+import { fetchVolume } from "./volumes.js";
+import { voxelHeaders } from "./bridge.js";
+import { caseLabelParts } from "./caselabel.js";
+import { createCaseTimer, pauseWhenAway } from "./timing.js";
+import { formatRemaining, syncText } from "./progress.js";
+import { PRESETS, percentileWindow } from "./windowing.js";
+import { helpOverlay } from "./help.js";
+
+const PREFETCH_AHEAD = 2;
+const KEEP_BEHIND = 1;
+const SYNC_POLL_MS = 5000;
+
+export function reviewScreen(ctx, { startIndex = 0 }) {
+  const { bridge, project } = ctx;
+  const config = project.config;
+  const total = ctx.dataset?.case_count ?? project.case_count;
+  const headers = voxelHeaders(bridge);
+
+  // ---- page -------------------------------------------------------------------------------
+  const label = h("div.case-label", { "data-testid": "case-label" });
+  const position = h("div.position", { "data-testid": "position" });
+  const bar = h("div.bar-fill");
+  const eta = h("div.eta.muted", { "data-testid": "eta" });
+  const sync = h("div.sync", { "data-testid": "sync-status", title: "Answers are saved on this computer first, then sent to the server." });
+  const helpButton = h("button.ghost.icon", { type: "button", title: "Keyboard shortcuts (?)", "aria-label": "Keyboard shortcuts", onclick: () => help.toggle() }, "?");
+  const bar0 = topBar(ctx, { back: { label: "Project", action: () => ctx.go("project", { projectId: project.id }) }, title: project.title });
+  bar0.querySelector(".topbar-spacer").replaceWith(
+    h("div.topbar-center", {}, label),
+    h("div.progress", {}, h("div.progress-line", {}, position, eta), h("div.bar", {}, bar)),
+  );
+  bar0.querySelector(".who")?.before(sync);
+  bar0.append(helpButton);
+
+  const grid = h("div.viewer-grid", { "data-testid": "viewer" });
+  const doneOverlay = h("div.done-overlay", { hidden: true });
+  const message = h("p.panel-message", { role: "status" });
+  const problemsBox = h("ul.problems", { hidden: true, "data-testid": "case-problems" });
+  const comment = config.comment !== "off"
+    ? h("textarea.comment", { id: "comment", rows: 3, placeholder: config.comment === "required" ? "Comment (required)" : "Comment (optional)", "data-testid": "comment" })
+    : null;
+  const answerButtons = config.answers.map((a) => h("button.answer", {
+    type: "button", "data-value": a.value, "data-key": String(a.key), "data-testid": `answer-${a.value}`,
+    onclick: () => answer(a.value),
+  }, h("kbd", {}, String(a.key)), h("span", {}, a.label)));
+  const prev = h("button", { type: "button", onclick: () => go(index - 1), "data-testid": "previous" }, "← Previous");
+  const next = h("button", { type: "button", onclick: () => nextCase(), "data-testid": "next" }, "Next →");
+
+  const preset = h("select", { id: "preset", "aria-label": "Window preset", onchange: (e) => { applyPreset(e.target.value); e.target.value = ""; e.target.blur(); } },
+    h("option", { value: "" }, "Window presets…"),
+    h("option", { value: "initial" }, "Initial window (r)"),
+    h("optgroup", { label: "Automatic" }, PRESETS.mr.map((p) => h("option", { value: p.id }, p.label))),
+    h("optgroup", { label: "CT" }, PRESETS.ct.map((p) => h("option", { value: p.id }, `${p.label}  ${p.width}/${p.center}`))));
+  const dragWindowBtn = h("button.seg", { type: "button", onclick: () => viewer.dispatch({ type: "leftDrag", mode: "window" }) }, "W/L");
+  const dragPanBtn = h("button.seg", { type: "button", onclick: () => viewer.dispatch({ type: "leftDrag", mode: "pan" }) }, "Pan");
+  const linkBtn = h("button.toggle", { type: "button", title: "Link scrolling and crosshair between views of the same volume (l)",
+    onclick: () => viewer.dispatch({ type: "linked", on: !viewer.getState().linked }) }, "Link views");
+  const resetBtn = h("button", { type: "button", title: "Reset slice, zoom, pan and window (r)", onclick: () => resetAll() }, "Reset");
+
+  const panel = h("aside.review-panel", {},
+    config.question ? h("h2.question", {}, config.question) : null,
+    problemsBox,
+    h("div.answers", { "data-testid": "answers" }, answerButtons),
+    comment ? h("label.sr-only", { for: "comment" }, "Comment") : null,
+    comment,
+    message,
+    h("div.nav", {}, prev, next),
+    h("div.tools", {},
+      h("div.tool-row", {}, h("span.muted", {}, "Left drag"), h("div.segmented", {}, dragWindowBtn, dragPanBtn)),
+      h("div.tool-row", {}, preset),
+      h("div.tool-row", {}, linkBtn, resetBtn)),
+    h("p.hint.muted", {}, "Scroll: wheel or ↑ ↓ · Zoom: ctrl+wheel or + − · Window: right drag · ", h("kbd", {}, "?"), " all keys"));
+
+  const help = helpOverlay(config);
+  const screen = h("div.screen.review", {}, bar0, h("div.review-body", {}, h("div.viewer-wrap", {}, grid, doneOverlay), panel), help.node);
+
+  // ---- viewer -----------------------------------------------------------------------------
+  const viewer = createViewer(grid, { onChange: (state, event) => syncTools(state, event) });
+
+  function syncTools(state) {
+    dragWindowBtn.classList.toggle("is-on", state.leftDrag === "window");
+    dragPanBtn.classList.toggle("is-on", state.leftDrag === "pan");
+    linkBtn.classList.toggle("is-on", state.linked);
+    linkBtn.setAttribute("aria-pressed", String(state.linked));
+  }
+
+  // ---- cases: cache, streaming, prefetch ---------------------------------------------------
+  const cache = new Map(); // index -> {info: Promise, handles: Map | null}
+  let index = -1;
+  let shownInfo = null;
+  let generation = 0;
+  const answers = new Map(); // index -> {answer, comment} given in this session
+  let dirty = new Set();
+  let flushFrame = 0;
+
+  // load_case({show: false}) loads a case without starting its on-screen time (prefetch);
+  // the case that is actually shown is announced with load_case({show: true}).
+  function entry(i) {
+    let e = cache.get(i);
+    if (!e) {
+      e = { info: bridge.call("load_case", { index: i, show: false }), handles: null };
+      e.info.catch(() => cache.delete(i));
+      cache.set(i, e);
+    }
+    return e;
+  }
+
+  function firstZFor(info, name) {
+    // The axial slice shown first: the middle one (as initialState picks).
+    const v = info.volumes.find((x) => x.name === name);
+    return v ? Math.floor(v.shape[0] / 2) : null;
+  }
+
+  function startFetch(i, e, info) {
+    if (e.handles) return e.handles;
+    e.handles = new Map();
+    for (const v of info.volumes) {
+      const handle = fetchVolume(v, { headers, firstZ: firstZFor(info, v.name), onProgress: (hd) => progressed(i, hd) });
+      handle.done.catch(() => progressed(i, handle));
+      e.handles.set(v.name, handle);
+    }
+    return e.handles;
+  }
+
+  function progressed(i, handle) {
+    if (i !== index) return;
+    dirty.add(handle.name);
+    if (!flushFrame) flushFrame = requestAnimationFrame(flushProgress);
+  }
+
+  function flushProgress() {
+    flushFrame = 0;
+    const e = cache.get(index);
+    if (!e?.handles || !viewer.getState()) return;
+    let state = viewer.getState();
+    for (const name of dirty) {
+      const hd = e.handles.get(name);
+      if (!hd) continue;
+      state = reduce(state, volumeDataEvent(hd));
+      if (hd.error) state.volumes[name].error = hd.error;
+      state = ensureWindow(state, name);
+    }
+    dirty = new Set();
+    viewer.setState(state, config.viewports);
+  }
+
+  function volumeDataEvent(hd) {
+    return { type: "volumeData", name: hd.name, data: hd.data, readyZ: hd.readyZ, loaded: hd.loaded, complete: hd.complete };
+  }
+
+  // Image volumes without a window from the bridge get one from percentiles of what has arrived.
+  function ensureWindow(state, name) {
+    const vol = state.volumes[name];
+    if (!vol || vol.isMask || state.windows[name] || !vol.data) return state;
+    let sample = null;
+    const plane = vol.dims[1] * vol.dims[2];
+    if (vol.complete) sample = vol.data;
+    else {
+      const z = vol.readyZ ? vol.readyZ.indexOf(1) : -1;
+      if (z >= 0) sample = vol.data.subarray(z * plane, (z + 1) * plane);
+    }
+    if (!sample) return state;
+    const w = percentileWindow(sample, vol.slope, vol.intercept, 0.5, 99.5);
+    return reduce(state, { type: "window", volume: name, center: w.center, width: w.width });
+  }
+
+  function prefetchAround(i) {
+    const ahead = [];
+    for (let k = 1; k <= PREFETCH_AHEAD; k++) if (i + k < total) ahead.push(i + k);
+    if (ahead.length) bridge.call("prefetch", { indices: ahead }).catch(() => {});
+    for (const [k] of cache) if (k < i - KEEP_BEHIND || k > i + PREFETCH_AHEAD) cache.delete(k);
+    // Voxels of the next cases only after this case's own have arrived (they share the pipe).
+    const own = cache.get(i)?.handles;
+    Promise.allSettled(own ? [...own.values()].map((hd) => hd.done) : []).then(async () => {
+      for (const k of ahead) {
+        if (index !== i) return;
+        try {
+          const e = entry(k);
+          const info = await e.info;
+          const handles = startFetch(k, e, info);
+          await Promise.allSettled([...handles.values()].map((hd) => hd.done));
+        } catch { /* shown when the reviewer gets there */ }
+      }
+    });
+  }
+
+  async function go(i) {
+    if (i < 0 || i >= total) return;
+    const myGeneration = ++generation;
+    hideDone();
+    message.textContent = "";
+    let info;
+    try {
+      info = await entry(i).info;
+    } catch (e) {
+      if (myGeneration === generation) showError(e);
+      return;
+    }
+    if (myGeneration !== generation) return;
+    const t0 = performance.now();
+    index = i;
+    shownInfo = info;
+    const e = cache.get(i) ?? entry(i);
+    const handles = startFetch(i, e, info);
+    let state = initialState(config, info.volumes, viewer.getState());
+    for (const hd of handles.values()) {
+      state = reduce(state, volumeDataEvent(hd));
+      if (hd.error) state.volumes[hd.name].error = hd.error;
+      state = ensureWindow(state, hd.name);
+    }
+    viewer.setState(state, config.viewports);
+    viewer.renderNow(); // a prefetched case appears in this frame, not the next
+    lastSwitchMs = performance.now() - t0;
+    showCase(info);
+    timer.start();
+    if (!visible) timer.pause();
+    // Starts this case's on-screen time in Python; instant for a prefetched case, not awaited so
+    // the switch is not held up by a round trip. Its answer carries the freshest review/progress.
+    bridge.call("load_case", { index: i, show: true }).then((fresh) => {
+      if (index !== i || myGeneration !== generation) return;
+      shownInfo = { ...info, review: fresh.review, progress: fresh.progress, problems: fresh.problems };
+      if (!answers.has(i)) showAnswer(fresh.review);
+      if (fresh.progress) progress = fresh.progress;
+      updateProgress();
+      showProblems(fresh.problems);
+    }).catch((e2) => { if (index === i) showError(e2); });
+    prefetchAround(i);
+  }
+
+  let lastSwitchMs = 0;
+
+  function showCase(info) {
+    const parts = info.label_parts ?? caseLabelParts(info.case_name, config.label);
+    label.replaceChildren(...parts.map((p, k) => h(k === 0 ? "span.label-main" : "span.label-part", {}, p)));
+    label.title = info.case_name;
+    showAnswer(answers.get(index) ?? info.review ?? null);
+    prev.disabled = index <= 0;
+    next.textContent = index >= total - 1 ? "Finish →" : "Next →";
+    if (info.progress && !progress) progress = info.progress;
+    updateProgress();
+    showProblems(info.problems);
+  }
+
+  function showAnswer(previous) {
+    for (const b of answerButtons) b.classList.toggle("is-selected", previous?.answer === b.dataset.value);
+    if (comment) { comment.value = previous?.comment ?? ""; comment.classList.remove("needs-text"); }
+    pendingAnswer = null;
+  }
+
+  function showProblems(problems) {
+    problemsBox.replaceChildren(...(problems ?? []).map((p) => h("li", {}, p)));
+    problemsBox.hidden = !problems?.length;
+  }
+
+  // Progress {done, total, seconds_left} as Python last reported it (it also times the cases).
+  let progress = ctx.dataset?.progress ?? null;
+
+  function updateProgress() {
+    const d = Math.min(total, progress?.done ?? 0);
+    position.textContent = `Case ${index + 1} of ${total}`;
+    bar.style.width = `${total ? (100 * d) / total : 0}%`;
+    bar.parentElement.title = `${d} of ${total} answered`;
+    const left = progress?.seconds_left === null || progress?.seconds_left === undefined ? null : progress.seconds_left * 1000;
+    eta.textContent = [`${d} answered`, formatRemaining(left)].filter(Boolean).join(" · ");
+  }
+
+  async function answer(value) {
+    if (index < 0 || busy) return;
+    const text = comment ? comment.value.trim() : "";
+    if (config.comment === "required" && !text) {
+      comment.classList.add("needs-text");
+      message.textContent = "This project needs a comment with every answer: type it, then choose the answer.";
+      comment.focus();
+      for (const b of answerButtons) b.classList.toggle("is-selected", b.dataset.value === value);
+      pendingAnswer = value;
+      return;
+    }
+    await submit(value, text);
+  }
+  let pendingAnswer = null;
+  let busy = false;
+
+  async function submit(value, text) {
+    busy = true;
+    const i = index;
+    for (const b of answerButtons) b.classList.toggle("is-selected", b.dataset.value === value);
+    try {
+      const masks = ctx.hooks?.masksForSubmit ? await ctx.hooks.masksForSubmit({ index: i, state: viewer.getState() }) : [];
+      const args = { index: i, answer: value, masks };
+      if (comment) args.comment = text;
+      const res = await bridge.call("submit_review", args);
+      answers.set(i, { answer: value, comment: text });
+      if (res.progress) progress = res.progress;
+      updateProgress();
+      if (res.sync) showSync(res.sync);
+      pendingAnswer = null;
+      const target = res.next_index ?? i + 1;
+      if (target === null || target >= total) showDone();
+      else await go(target);
+    } catch (e) {
+      if (e.code === "signed_out") { ctx.go("signIn"); return; }
+      showError(e);
+    } finally {
+      busy = false;
+    }
+  }
+
+  function nextCase() {
+    if (index < 0 || busy) return;
+    const current = answers.get(index) ?? shownInfo?.review;
+    const text = comment ? comment.value.trim() : "";
+    if (pendingAnswer) { answer(pendingAnswer); return; }
+    // A changed comment on an answered case is saved with the same answer.
+    if (current && comment && text !== (current.comment ?? "").trim()) { submit(current.answer, text); return; }
+    if (index >= total - 1) { showDone(); return; }
+    go(index + 1);
+  }
+
+  function showError(e) {
+    message.textContent = e?.message ?? String(e);
+    message.classList.add("is-error");
+    setTimeout(() => message.classList.remove("is-error"), 4000);
+  }
+
+  function showDone() {
+    const d = Math.min(total, progress?.done ?? 0);
+    doneOverlay.replaceChildren(h("div.done-card", {},
+      h("h2", {}, d >= total ? "All cases reviewed" : "End of the dataset"),
+      h("p", {}, d >= total ? `You answered all ${total} cases. Your answers are saved and will be synced.` : `${d} of ${total} cases answered. Go back to the cases you skipped with ←.`),
+      h("div.row", {},
+        h("button", { type: "button", onclick: () => go(index) }, "Back to the last case"),
+        h("button.primary", { type: "button", onclick: () => ctx.go("projects") }, "Back to projects"))));
+    doneOverlay.hidden = false;
+  }
+  function hideDone() { doneOverlay.hidden = true; }
+
+  function showSync(s) {
+    sync.textContent = s.label || syncText(s);
+    sync.className = `sync ${s.pending ? "is-waiting" : "is-synced"}${s.online === false ? " is-offline" : ""}`;
+    sync.title = s.last_error ? `Last sync problem: ${s.last_error}` : "Answers are saved on this computer first, then sent to the server.";
+  }
+  const pollSync = async () => {
+    try { showSync(await bridge.call("sync_status")); } catch { /* next poll */ }
+  };
+  const syncTimer = setInterval(pollSync, SYNC_POLL_MS);
+  pollSync();
+
+  // ---- window/level helpers ---------------------------------------------------------------
+  function activeVolume() {
+    const state = viewer.getState();
+    return state ? baseVolume(state, viewer.activeViewport()) : null;
+  }
+  function applyPreset(id) {
+    const vol = activeVolume();
+    if (!vol) return;
+    if (id === "initial") { viewer.dispatch({ type: "windowReset", volume: vol.name }); return; }
+    const ct = PRESETS.ct.find((p) => p.id === id);
+    if (ct) { viewer.dispatch({ type: "window", volume: vol.name, center: ct.center, width: ct.width }); return; }
+    const auto = PRESETS.mr.find((p) => p.id === id);
+    if (auto && vol.data) {
+      const w = percentileWindow(vol.complete ? vol.data : vol.data.subarray(0, Math.max(1, vol.loaded)), vol.slope, vol.intercept, auto.low, auto.high);
+      viewer.dispatch({ type: "window", volume: vol.name, center: w.center, width: w.width });
+    }
+  }
+  function resetAll() {
+    viewer.dispatch({ type: "reset", viewport: null });
+    for (const name of Object.keys(viewer.getState().windows)) viewer.dispatch({ type: "windowReset", volume: name });
+  }
+
+  // ---- keyboard ---------------------------------------------------------------------------
+  const keyToAnswer = new Map(config.answers.map((a) => [String(a.key), a.value]));
+  function onKey(e) {
+    if (e.defaultPrevented || e.altKey) return;
+    const typing = e.target instanceof HTMLElement && (e.target.matches("textarea, input, select") || e.target.isContentEditable);
+    if (typing) {
+      if (e.key === "Escape") e.target.blur();
+      else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); e.target.blur(); nextCase(); }
+      return;
+    }
+    if (help.isOpen()) {
+      if (e.key === "Escape" || e.key === "?") { help.close(); e.preventDefault(); }
+      return;
+    }
+    const vp = viewer.activeViewport();
+    const k = e.key;
+    if (!e.ctrlKey && !e.metaKey && keyToAnswer.has(k)) { e.preventDefault(); answer(keyToAnswer.get(k)); return; }
+    const actions = {
+      ArrowUp: () => viewer.dispatch({ type: "sliceBy", viewport: vp, delta: -1 }),
+      ArrowDown: () => viewer.dispatch({ type: "sliceBy", viewport: vp, delta: 1 }),
+      PageUp: () => viewer.dispatch({ type: "sliceBy", viewport: vp, delta: -10 }),
+      PageDown: () => viewer.dispatch({ type: "sliceBy", viewport: vp, delta: 10 }),
+      Home: () => viewer.dispatch({ type: "slice", viewport: vp, index: 0 }),
+      End: () => viewer.dispatch({ type: "slice", viewport: vp, index: 1e9 }),
+      ArrowRight: () => nextCase(),
+      Enter: () => nextCase(),
+      ArrowLeft: () => go(index - 1),
+      "+": () => viewer.dispatch({ type: "zoom", viewport: vp, factor: 1.25 }),
+      "=": () => viewer.dispatch({ type: "zoom", viewport: vp, factor: 1.25 }),
+      "-": () => viewer.dispatch({ type: "zoom", viewport: vp, factor: 0.8 }),
+      r: () => resetAll(),
+      a: () => applyPreset("auto-995"),
+      w: () => viewer.dispatch({ type: "leftDrag", mode: viewer.getState().leftDrag === "window" ? "pan" : "window" }),
+      l: () => viewer.dispatch({ type: "linked", on: !viewer.getState().linked }),
+      c: () => comment?.focus(),
+      "?": () => help.open(),
+    };
+    const action = actions[k];
+    if (!action || ((e.ctrlKey || e.metaKey) && k !== "Enter")) return;
+    e.preventDefault();
+    action();
+  }
+  document.addEventListener("keydown", onKey);
+
+  // ---- timing -----------------------------------------------------------------------------
+  // Python times each case (load_case show -> submit_review); it only needs to know when the
+  // page is hidden or the window lost focus. The local timer mirrors it for display and tests.
+  const timer = createCaseTimer();
+  let visible = true;
+  const detachTimer = pauseWhenAway({
+    pause() { timer.pause(); if (visible) { visible = false; bridge.call("set_visible", { visible: false }).catch(() => {}); } },
+    resume() { timer.resume(); if (!visible) { visible = true; bridge.call("set_visible", { visible: true }).catch(() => {}); } },
+  });
+
+  ctx.onLeave(() => {
+    document.removeEventListener("keydown", onKey);
+    clearInterval(syncTimer);
+    detachTimer();
+    generation++;
+    index = -1;
+  });
+
+  // For tests and diagnostics: what is on screen, without reaching into the DOM.
+  ctx.debug.review = {
+    viewer,
+    get index() { return index; },
+    get caseInfo() { return shownInfo; },
+    get lastSwitchMs() { return lastSwitchMs; },
+    elapsedMs: () => timer.elapsedMs(),
+    windowText: (i) => {
+      const s = viewer.getState();
+      const vol = s && baseVolume(s, i);
+      const w = vol && s.windows[vol.name];
+      return w ? `W ${formatWindowNumber(w.width)} L ${formatWindowNumber(w.center)}` : "";
+    },
+    cachedIndices: () => [...cache.keys()],
+  };
+
+  syncTools(initialState(config, []));
+  queueMicrotask(() => go(Math.max(0, Math.min(startIndex, total - 1))));
+  return screen;
+}
