@@ -164,15 +164,18 @@ def data_offset(header: nib.Nifti1Header) -> int:
 
 
 def _lps_frame(header: nib.Nifti1Header) -> tuple[np.ndarray, tuple[float, float, float]]:
-    """Unit directions (LPS columns for i, j, k) and LPS origin, preferring sform like ITK."""
+    """Unit directions (LPS columns for i, j, k) and LPS origin, preferring sform like ITK.
+
+    With neither sform nor qform code, ITK (so SimpleITK, the definition) places the volume at
+    the origin with identity LPS directions; we do the same.
+    """
     affine = None
     if int(header["sform_code"]) > 0:
         affine = header.get_sform()
     elif int(header["qform_code"]) > 0:
         affine = header.get_qform()
     if affine is None or not np.all(np.isfinite(affine)):
-        zooms = [abs(float(p)) for p in header["pixdim"][1:4]]
-        affine = np.diag([*zooms, 1.0])  # no transform: NIfTI's "Analyze" frame, RAS
+        return np.eye(3), (0.0, 0.0, 0.0)
     lps = np.diag([-1.0, -1.0, 1.0]) @ np.asarray(affine, dtype=np.float64)[:3]
     columns = lps[:, :3]
     norms = np.linalg.norm(columns, axis=0)
