@@ -45,7 +45,10 @@ def image_dataset(
     """A minimal valid image: file meta, ids, Image Pixel module. Geometry is up to the caller."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
-    uid = generate_uid()
+    # Deterministic UIDs: the same test writes the same bytes on every run.
+    uid = generate_uid(
+        entropy_srcs=[series, str(instance), str(pixels.shape), pixels.tobytes().hex()]
+    )
     ds.file_meta.MediaStorageSOPClassUID = sop_class
     ds.file_meta.MediaStorageSOPInstanceUID = uid
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian

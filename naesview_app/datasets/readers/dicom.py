@@ -8,7 +8,6 @@ float64 volume), and returned with their stored sample type plus RescaleSlope/In
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from io import BytesIO
@@ -56,7 +55,20 @@ def is_dicom(head: bytes) -> bool:
 
 
 def read_dicom_series(files: Sequence[tuple[str, bytes]], *, name: str) -> Volume:
-    """Read one folder's DICOM files, given as (member name, bytes), into a canonical Volume."""
+    """Read one folder's DICOM files, given as (member name, bytes), into a canonical Volume.
+
+    Raises ReaderError (MissingDecoderError when a codec plugin is not installed) with a one-line
+    message naming the volume; no other exception escapes for any input bytes.
+    """
+    try:
+        return _read_series(files, name)
+    except ReaderError:
+        raise
+    except Exception as exc:  # pydicom converts header values lazily and raises many types
+        raise ReaderError(f"malformed DICOM header: {_first_line(exc)}", volume=name) from None
+
+
+def _read_series(files: Sequence[tuple[str, bytes]], name: str) -> Volume:
     if not files:
         raise ReaderError("folder holds no DICOM files", volume=name)
     labels = [PurePosixPath(member).name or member for member, _ in files]
@@ -67,6 +79,7 @@ def read_dicom_series(files: Sequence[tuple[str, bytes]], *, name: str) -> Volum
     _check_images(datasets, in_place, labels, name)
     _check_one_series(datasets, name)
     _check_one_grid(datasets, name)
+    _check_size(datasets, name)
     try:
         frames = [f for i, ds in enumerate(datasets) for f in frames_of(ds, i, labels[i])]
         spacing = _common_pixel_spacing(frames)
@@ -79,12 +92,6 @@ def read_dicom_series(files: Sequence[tuple[str, bytes]], *, name: str) -> Volum
         raise ReaderError(str(exc), volume=name) from None
     first = datasets[0]
     stored_shape = (len(frames), int(first.Rows), int(first.Columns))
-    voxels = stored_shape[0] * stored_shape[1] * stored_shape[2]
-    if voxels > MAX_VOLUME_VOXELS:
-        raise ReaderError(
-            f"{voxels} voxels is over the {MAX_VOLUME_VOXELS} voxel limit of one volume",
-            volume=name,
-        )
     layout = canonical_layout(stack, stored_shape)
     ordered = [frames[i] for i in stack.order]
     one_scale = len({(f.slope, f.intercept) for f in ordered}) == 1
@@ -124,10 +131,9 @@ def decode_files_only(files: Sequence[tuple[str, bytes]]) -> int:
 
 
 def _parse(data: bytes, label: str, name: str) -> tuple[Dataset, np.ndarray | None]:
+    # pydicom's warnings on vendor quirks are left to logging: catch_warnings is not thread-safe.
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pydicom warns on many harmless vendor quirks
-            return parse_file(data)
+        return parse_file(data)
     except Exception as exc:  # pydicom raises many types for damaged files
         raise ReaderError(
             f"`{label}` is not a readable DICOM file: {_first_line(exc)}", volume=name
@@ -156,6 +162,15 @@ def _check_images(
                 "remove it from the folder",
                 volume=name,
             )
+        for keyword in ("Rows", "Columns", "BitsAllocated", "NumberOfFrames"):
+            value = ds.get(keyword)
+            if keyword == "NumberOfFrames" and value in (None, ""):
+                continue  # absent or empty: one frame, as pydicom reads it
+            if not isinstance(value, int) or value < 1:
+                raise ReaderError(
+                    f"`{label}` has an impossible {keyword} ({value!r}); the file is damaged",
+                    volume=name,
+                )
         samples = int(ds.get("SamplesPerPixel") or 1)
         if samples != 1:
             raise ReaderError(
@@ -179,6 +194,17 @@ def _check_one_grid(datasets: list[Dataset], name: str) -> None:
         raise ReaderError(
             "slices have different sample types (BitsAllocated/PixelRepresentation: "
             f"{', '.join(f'{b}/{p}' for b, p in types)}); one folder must hold one series",
+            volume=name,
+        )
+
+
+def _check_size(datasets: list[Dataset], name: str) -> None:
+    """Refuse before anything is allocated (or a frame list is built) from declared sizes."""
+    frames = sum(int(ds.get("NumberOfFrames") or 1) for ds in datasets)
+    voxels = frames * int(datasets[0].Rows) * int(datasets[0].Columns)
+    if voxels > MAX_VOLUME_VOXELS:
+        raise ReaderError(
+            f"{voxels} voxels declared, over the {MAX_VOLUME_VOXELS} voxel limit of one volume",
             volume=name,
         )
 
@@ -286,11 +312,8 @@ def _pixels(ds: Dataset, label: str, name: str) -> np.ndarray:
                 volume=name,
             )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # view_only: native data comes back as a view on the file's bytes (no copy); the
-            # one copy is into the output array.
-            return decode_pixels(ds, view_only=True)
+        # view_only: data that is not compressed stays a view on the file's bytes (no copy).
+        return decode_pixels(ds, view_only=True)
     except Exception as exc:  # codecs raise many types for damaged data
         raise ReaderError(
             f"could not decode the pixel data of `{label}` ({syntax.name}): {_first_line(exc)}",

@@ -10,6 +10,7 @@ pydicom in full and decoded by its plugins.
 from __future__ import annotations
 
 import struct
+import zlib
 from io import BytesIO
 
 import numpy as np
@@ -25,6 +26,7 @@ from pydicom.uid import (
 _PIXEL_DATA_TAG = (0x7FE0, 0x0010)
 _LONG_LENGTH_VRS = {b"OB", b"OW", b"OD", b"OF", b"OL", b"OV", b"UN"}
 _UNDEFINED_LENGTH = 0xFFFFFFFF
+MAX_INFLATED_BYTES = 2 * 1024**3  # one deflated file; checked before pydicom inflates it
 _DEFLATED = DeflatedExplicitVRLittleEndian.encode()
 
 
@@ -33,7 +35,10 @@ def parse_file(data: bytes) -> tuple[Dataset, np.ndarray | None]:
 
     When the second item is None the dataset holds Pixel Data (if the file has any) for pydicom.
     """
-    if _is_deflated(data):  # positions in the file are not those of the inflated data
+    deflated_from = _deflated_data_offset(data)
+    if deflated_from is not None:  # positions in the file are not those of the inflated data
+        if not _inflates_within(data, deflated_from, MAX_INFLATED_BYTES):
+            raise ValueError(f"deflated data inflates to more than {MAX_INFLATED_BYTES} bytes")
         return pydicom.dcmread(BytesIO(data)), None
     stream = BytesIO(data)
     ds = pydicom.dcmread(stream, stop_before_pixels=True)
@@ -52,9 +57,9 @@ def parse_file(data: bytes) -> tuple[Dataset, np.ndarray | None]:
     return ds, None
 
 
-def _is_deflated(data: bytes) -> bool:
-    """Whether the file meta (Explicit VR Little Endian from byte 132) names Deflate."""
-    at = 132
+def _deflated_data_offset(data: bytes) -> int | None:
+    """Where the deflated data set starts, when the file meta (from byte 132) names Deflate."""
+    at, deflated = 132, False
     while len(data) >= at + 8 and struct.unpack_from("<H", data, at)[0] == 0x0002:
         element = struct.unpack_from("<H", data, at + 2)[0]
         if data[at + 4 : at + 6] in _LONG_LENGTH_VRS:
@@ -62,9 +67,27 @@ def _is_deflated(data: bytes) -> bool:
         else:
             (length,), value = struct.unpack_from("<H", data, at + 6), at + 8
         if element == 0x0010:
-            return data[value : value + length].rstrip(b"\0 ") == _DEFLATED
+            deflated = data[value : value + length].rstrip(b"\0 ") == _DEFLATED
         at = value + length
-    return False
+    return at if deflated else None
+
+
+def _inflates_within(data: bytes, start: int, limit: int) -> bool:
+    """Count the inflated size in bounded pieces (pydicom inflates all of it at once)."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    total = 0
+    view = memoryview(data)
+    try:
+        for position in range(start, len(data), 1 << 16):
+            piece: bytes | memoryview = view[position : position + (1 << 16)]
+            while piece:
+                total += len(inflater.decompress(piece, 1 << 20))
+                if total > limit:
+                    return False
+                piece = inflater.unconsumed_tail
+    except zlib.error:
+        return True  # damaged: pydicom reports it
+    return True
 
 
 def _pixels_in_place(data: bytes, at: int, ds: Dataset, *, implicit: bool) -> np.ndarray | None:
