@@ -1,0 +1,105 @@
+"""A volume's voxel grid without its voxels: NIfTI from the header alone, others by reading.
+
+The pre-flight check compares the grids of a viewport's layers in every case. Decoding thousands
+of volumes for that would take minutes; a NIfTI header (the first 540 bytes) says everything the
+comparison needs, in well under a millisecond. DICOM and PNG/JPEG folders are read in full.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from naesview_app.datasets import Dataset
+from naesview_app.datasets.gunzip import gunzip_head, is_gzip
+from naesview_app.datasets.readers.nifti import (
+    MAX_VOLUME_BYTES,
+    _lps_frame,  # the reader's own header-to-LPS rule, so both agree on every grid
+    check_header,
+    parse_header,
+)
+from naesview_app.errors import ReaderError
+from naesview_app.imaging.orientation import canonical_geometry
+from naesview_app.imaging.volume import Volume
+
+_HEADER_BYTES = 540
+_SNIFF_BYTES = 16 * 1024
+_NO_VOXEL = np.zeros((1, 1, 1), dtype=np.uint8)
+
+
+def grid_only(shape: tuple[int, int, int], volume: Volume) -> Volume:
+    """A `Volume` with `volume`'s geometry and `shape` but no voxel memory (a broadcast view),
+    fit for `same_grid` and `resample`'s geometry maths, not for reading values."""
+    return Volume(
+        array=np.broadcast_to(_NO_VOXEL, shape),
+        spacing=volume.spacing,
+        origin=volume.origin,
+        direction=volume.direction,
+        name=volume.name,
+        kind=volume.kind,
+        stored_dtype=volume.stored_dtype,
+    )
+
+
+def read_grid(dataset: Dataset, case_id: int, volume_name: str) -> tuple[Volume, bool]:
+    """The grid of one volume and whether it came from the header alone.
+
+    Raises ReaderError naming case and volume, like `Dataset.read_volume`.
+    """
+    case = dataset.case(case_id)
+    ref = case.volume(volume_name)
+    if ref is not None and ref.kind == "nifti" and len(ref.members) == 1:
+        grid = _nifti_header_grid(dataset, ref.members[0], volume_name)
+        if grid is not None:
+            return grid, True
+    volume = dataset.read_volume(case_id, volume_name)
+    return grid_only(volume.shape, volume), False
+
+
+def _nifti_header_grid(dataset: Dataset, member: object, volume_name: str) -> Volume | None:
+    """The grid from a NIfTI header, or None when the header cannot be had cheaply (then the
+    caller reads the volume, which also explains any error properly)."""
+    # The dataset offers no public "first bytes of a member" yet; its archive does, verified
+    # enough for a header (the full read checks CRC and size when the case is reviewed).
+    head = dataset._archive.head(member, _SNIFF_BYTES)  # type: ignore[arg-type]
+    try:
+        if is_gzip(head):
+            head = gunzip_head(head, _HEADER_BYTES)
+        header = parse_header(head)
+        shape_ijk, dtype = check_header(header, max_volume_bytes=MAX_VOLUME_BYTES)
+        directions, origin = _lps_frame(header)
+    except ReaderError:
+        return None
+    zooms = [abs(float(z)) for z in header["pixdim"][1:4]]
+    stored_shape = (int(shape_ijk[2]), int(shape_ijk[1]), int(shape_ijk[0]))
+    geometry = canonical_geometry(directions, (zooms[0], zooms[1], zooms[2]), origin, stored_shape)
+    axes = geometry.reorientation.axes
+    shape = (stored_shape[axes[0]], stored_shape[axes[1]], stored_shape[axes[2]])
+    return Volume(
+        array=np.broadcast_to(_NO_VOXEL, shape),
+        spacing=geometry.spacing,
+        origin=geometry.origin,
+        direction=geometry.direction,
+        name=volume_name,
+        kind="nifti",
+        stored_dtype=dtype.newbyteorder("=").name,
+    )
+
+
+def physical_bounds(grid: Volume) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest LPS corner (mm) of the box spanned by the voxel centres."""
+    direction = np.asarray(grid.direction, dtype=np.float64).reshape(3, 3)
+    steps = direction * np.asarray(grid.spacing[::-1], dtype=np.float64)  # columns: x, y, z
+    z, y, x = (n - 1 for n in grid.shape)
+    corners = np.array(
+        [[i, j, k] for k in (0, z) for j in (0, y) for i in (0, x)], dtype=np.float64
+    )
+    points = corners @ steps.T + np.asarray(grid.origin, dtype=np.float64)
+    return points.min(axis=0), points.max(axis=0)
+
+
+def overlap(a: Volume, b: Volume) -> bool:
+    """Whether the two grids' boxes share any space (half a voxel of slack on each side)."""
+    lo_a, hi_a = physical_bounds(a)
+    lo_b, hi_b = physical_bounds(b)
+    slack = (max(a.spacing) + max(b.spacing)) / 2
+    return bool(np.all(lo_a <= hi_b + slack) and np.all(lo_b <= hi_a + slack))
