@@ -152,7 +152,10 @@ class LocalServer:
 
     def start(self) -> LocalServer:
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="naesview-local-server", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how long `stop` waits for the loop
+            name="naesview-local-server",
+            daemon=True,
         )
         self._thread.start()
         return self

@@ -1,0 +1,142 @@
+"""Fixtures for end-to-end tests: the real `naesview app --browser` as a subprocess.
+
+    def test_something(naesview_app):           # a fresh app with its own config/data folders
+        page.goto(naesview_app.url)              # http://127.0.0.1:<port>/?token=<token>
+        naesview_app.call("sync_status")         # the bridge over HTTP, as the page calls it
+        naesview_app.kill()                      # SIGKILL; naesview_app.restart() starts it again
+                                                 # on the same folders (a new port and token)
+
+`start_browser_app(home)` is the same as a context manager, for tests that need several apps or
+their own folders. Processes are stopped after the test whatever happens.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+URL_PATTERN = re.compile(r"http://127\.0\.0\.1:(\d+)/\?token=(\S+)")
+
+
+@dataclass
+class BrowserApp:
+    """A running `naesview app --browser --no-open --port 0` with isolated config/data folders."""
+
+    home: Path
+    startup_timeout: float = 30.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+    url: str = ""
+    base_url: str = ""
+    token: str = ""
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def config_dir(self) -> Path:
+        return self.home / "config"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    def start(self) -> BrowserApp:
+        env = {
+            **os.environ,
+            "NAESVIEW_CONFIG_DIR": str(self.config_dir),
+            "NAESVIEW_DATA_DIR": str(self.data_dir),
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+        command = [sys.executable, "-m", "naesview_app", "app", "--browser", "--no-open"]
+        self.process = subprocess.Popen(
+            [*command, "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+        lines: queue.Queue[str] = queue.Queue()
+        process = self.process
+
+        def pump() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                self.output.append(line)
+                lines.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
+        while True:
+            try:
+                line = lines.get(timeout=self.startup_timeout)
+            except queue.Empty:
+                self.stop()
+                printed = "".join(self.output)
+                raise RuntimeError(f"naesview app printed no URL:\n{printed}") from None
+            match = URL_PATTERN.search(line)
+            if match:
+                self.url = match.group(0)
+                self.base_url = f"http://127.0.0.1:{match.group(1)}"
+                self.token = match.group(2)
+                return self
+
+    def call(self, method: str, args: dict[str, Any] | None = None, timeout: float = 60) -> Any:
+        """Call a bridge method as the page does; returns the JSON result (errors included)."""
+        response = httpx.post(
+            f"{self.base_url}/bridge/{method}",
+            json=args or {},
+            headers={"X-Naesview-Token": self.token},
+            timeout=timeout,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup at all, as when the machine loses power or the app is killed."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+    def restart(self) -> BrowserApp:
+        self.stop()
+        self.output.clear()
+        return self.start()
+
+
+@contextmanager
+def start_browser_app(home: Path, **options: Any) -> Iterator[BrowserApp]:
+    app = BrowserApp(home, **options)
+    try:
+        yield app.start()
+    finally:
+        app.stop()
+
+
+@pytest.fixture
+def naesview_app(tmp_path: Path) -> Iterator[BrowserApp]:
+    """A fresh `naesview app --browser` (own config/data folders under tmp_path); yields it."""
+    with start_browser_app(tmp_path / "home") as app:
+        yield app
