@@ -8,6 +8,7 @@ output capped at the declared size and its CRC-32 verified.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import deflate
 
+from naesview_app.datasets.gunzip import crc32
 from naesview_app.errors import DatasetError, ReaderError
 
 GiB = 1024**3
@@ -84,7 +86,10 @@ class ZipArchive:
         ]
 
     def close(self) -> None:
-        self._map.close()
+        # A caller may still hold a view of a stored member (an exception's traceback can);
+        # then the map is unmapped when the last view goes.
+        with contextlib.suppress(BufferError):
+            self._map.close()
 
     def head(self, member: Member, n: int) -> bytes:
         """The first `n` bytes of a member, or b"" when they cannot be read (sniffing only)."""
@@ -101,12 +106,20 @@ class ZipArchive:
             return b""
         return b""
 
-    def read(self, member: Member, *, max_bytes: int = DEFAULT_MAX_MEMBER_BYTES) -> bytearray:
-        """The whole member, checked before inflating and verified after (CRC-32, size)."""
+    def read(
+        self, member: Member, *, max_bytes: int = DEFAULT_MAX_MEMBER_BYTES
+    ) -> bytearray | memoryview:
+        """The whole member, checked before inflating and verified after (CRC-32, size).
+
+        A stored member comes back as a read-only view of the map (no copy: a .nii.gz is
+        usually stored, and copying 70 MB costs more than checking it); release it before
+        `close`. A deflated member comes back as a new bytearray.
+        """
         check_member_declaration(member, max_bytes=max_bytes)
         raw = self._raw(member)
+        data: bytearray | memoryview
         if member.method == zipfile.ZIP_STORED:
-            data = bytearray(raw)
+            data = raw
         else:
             try:
                 # libdeflate writes into a buffer of the declared size and fails if the stream
@@ -122,7 +135,7 @@ class ZipArchive:
                 f"member {member.name!r} holds {len(data)} bytes but declares {member.size}; "
                 f"re-create the zip"
             )
-        if deflate.crc32(data) != member.crc:
+        if crc32(data) != member.crc:
             raise ReaderError(f"member {member.name!r} is damaged (CRC-32 mismatch); re-copy it")
         return data
 

@@ -35,6 +35,19 @@ def _stream_backend() -> tuple[str, Callable[[int], Any], tuple[type[BaseExcepti
 STREAM_BACKEND, _decompressobj, _STREAM_ERRORS = _stream_backend()
 
 
+def _fast_crc32() -> Callable[[Any], int]:
+    """ISA-L's CRC-32 (SIMD; 38 ms for 157 MB here, libdeflate's 105 ms), else libdeflate's."""
+    try:
+        from isal import isal_zlib
+
+        return isal_zlib.crc32
+    except ImportError:
+        return deflate.crc32
+
+
+crc32 = _fast_crc32()
+
+
 def is_gzip(data: bytes | bytearray | memoryview) -> bool:
     return bytes(data[:2]) == GZIP_MAGIC
 
@@ -75,7 +88,7 @@ def gunzip(
             out = None  # damaged, or several members: the stream path says which
         # libdeflate verified the first member against its own trailer; when that trailer is
         # the file's last 8 bytes, the file is that one member.
-        if out is not None and len(out) == size and deflate.crc32(out) == trailer_crc:
+        if out is not None and len(out) == size and crc32(out) == trailer_crc:
             return out
     return gunzip_stream(data, max_bytes=max_bytes)
 

@@ -32,7 +32,9 @@ class Reader(Protocol):
 
     def claims_head(self, head: bytes) -> bool: ...
 
-    def read(self, files: Sequence[tuple[str, bytes | bytearray]], *, name: str) -> Volume:
+    def read(
+        self, files: Sequence[tuple[str, bytes | bytearray | memoryview]], *, name: str
+    ) -> Volume:
         """Decode a volume from ``(path inside the case, bytes)`` pairs; raise ReaderError."""
         ...
 

@@ -38,7 +38,9 @@ class DicomReader:
         except (ReaderError, AttributeError):
             return len(head) >= 132 and head[128:132] == b"DICM"
 
-    def read(self, files: Sequence[tuple[str, bytes | bytearray]], *, name: str) -> Volume:
+    def read(
+        self, files: Sequence[tuple[str, bytes | bytearray | memoryview]], *, name: str
+    ) -> Volume:
         module = _dicom_module()
         read_series = getattr(module, "read_dicom_series", None)
         if read_series is None:

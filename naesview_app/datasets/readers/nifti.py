@@ -43,13 +43,18 @@ class NiftiReader:
     def claims_head(self, head: bytes) -> bool:
         return False  # NIfTI is recognised by name; its magic sits at byte 344 or 4
 
-    def read(self, files: Sequence[tuple[str, bytes | bytearray]], *, name: str) -> Volume:
+    def read(
+        self, files: Sequence[tuple[str, bytes | bytearray | memoryview]], *, name: str
+    ) -> Volume:
         ((_, data),) = files
         return read_nifti(data, name=name)
 
 
 def read_nifti(
-    data: bytes | bytearray, *, name: str = "", max_volume_bytes: int = MAX_VOLUME_BYTES
+    data: bytes | bytearray | memoryview,
+    *,
+    name: str = "",
+    max_volume_bytes: int = MAX_VOLUME_BYTES,
 ) -> Volume:
     """Decode one NIfTI file (gzipped or not) into a canonical `Volume`."""
     gz = is_gzip(data)

@@ -24,7 +24,9 @@ MAX_SLICE_PIXELS = 1 << 28
 _KEPT_MODES = {"L": "uint8", "I;16": "uint16", "I": "int32", "F": "float32"}
 
 
-def read_slices(files: Sequence[tuple[str, bytes | bytearray]], *, name: str, kind: str) -> Volume:
+def read_slices(
+    files: Sequence[tuple[str, bytes | bytearray | memoryview]], *, name: str, kind: str
+) -> Volume:
     if not files:
         raise ReaderError("folder holds no slices")
     ordered = sorted(files, key=lambda f: natural_key(f[0].rpartition("/")[2]))
@@ -55,7 +57,7 @@ def read_slices(files: Sequence[tuple[str, bytes | bytearray]], *, name: str, ki
     )
 
 
-def decode_slice(data: bytes | bytearray, file_name: str) -> tuple[np.ndarray, str]:
+def decode_slice(data: bytes | bytearray | memoryview, file_name: str) -> tuple[np.ndarray, str]:
     """One slice as a 2-D array, and the manifest dtype of what the file stores."""
     try:
         with warnings.catch_warnings():
@@ -94,7 +96,9 @@ class _SliceReader:
     def claims_head(self, head: bytes) -> bool:
         return False  # slices are recognised by their extension, as the data contract says
 
-    def read(self, files: Sequence[tuple[str, bytes | bytearray]], *, name: str) -> Volume:
+    def read(
+        self, files: Sequence[tuple[str, bytes | bytearray | memoryview]], *, name: str
+    ) -> Volume:
         return read_slices(files, name=name, kind=self.kind)
 
 
