@@ -14,16 +14,16 @@ export function estimateRemainingMs(elapsed, remaining) {
   return typical === null ? null : typical * Math.max(0, remaining);
 }
 
-/** "about 3 min left", "about 1 h 20 min left", "under a minute left"; "" when unknown. */
+/** "~3 min left", "~1 h 20 min left", "< 1 min left"; "" when unknown. */
 export function formatRemaining(ms) {
   if (ms === null || ms === undefined) return "";
   if (ms <= 0) return "";
-  if (ms < 60000) return "under a minute left";
+  if (ms < 60000) return "< 1 min left";
   const minutes = Math.round(ms / 60000);
-  if (minutes < 60) return `about ${minutes} min left`;
+  if (minutes < 60) return `~${minutes} min left`;
   const h = Math.floor(minutes / 60);
   const m = minutes % 60;
-  return m ? `about ${h} h ${m} min left` : `about ${h} h left`;
+  return m ? `~${h} h ${m} min left` : `~${h} h left`;
 }
 
 /** Sync state as one short line: "synced", "3 waiting", "saved locally" (offline), with the error. */

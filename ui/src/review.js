@@ -186,6 +186,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
           const info = await e.info;
           const handles = startFetch(k, e, info);
           await Promise.allSettled([...handles.values()].map((hd) => hd.done));
+          if (index === i && k === i + 1) viewer.warm(stateFor(info, handles));
         } catch { /* shown when the reviewer gets there */ }
       }
     });
@@ -209,12 +210,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     shownInfo = info;
     const e = cache.get(i) ?? entry(i);
     const handles = startFetch(i, e, info);
-    let state = initialState(config, info.volumes, viewer.getState());
-    for (const hd of handles.values()) {
-      state = reduce(state, volumeDataEvent(hd));
-      if (hd.error) state.volumes[hd.name].error = hd.error;
-      state = ensureWindow(state, hd.name);
-    }
+    const state = stateFor(info, handles);
     viewer.setState(state, config.viewports);
     viewer.renderNow(); // a prefetched case appears in this frame, not the next
     lastSwitchMs = performance.now() - t0;
@@ -235,6 +231,16 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   }
 
   let lastSwitchMs = 0;
+
+  function stateFor(info, handles) {
+    let state = initialState(config, info.volumes, viewer.getState());
+    for (const hd of handles.values()) {
+      state = reduce(state, volumeDataEvent(hd));
+      if (hd.error) state.volumes[hd.name].error = hd.error;
+      state = ensureWindow(state, hd.name);
+    }
+    return state;
+  }
 
   function showCase(info) {
     const parts = info.label_parts ?? caseLabelParts(info.case_name, config.label);

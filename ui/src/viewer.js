@@ -34,6 +34,7 @@ export function createViewer(container, { onChange = () => {} } = {}) {
   let customTool = null;
   let hovered = 0;
   let lastRenderMs = 0;
+  const warmCells = [];
   const dpr = () => window.devicePixelRatio || 1;
 
   function dispatch(event) {
@@ -210,6 +211,26 @@ export function createViewer(container, { onChange = () => {} } = {}) {
     dispatch,
     requestRender,
     renderNow,
+    /**
+     * Draw `other` (the next case's state) off screen once, so its lookup tables exist and the
+     * JIT has seen its voxel types before the reviewer switches to it.
+     */
+    warm(other) {
+      const ratio = dpr();
+      other.viewports.forEach((_, i) => {
+        const cell = cells[i];
+        if (!cell) return;
+        if (!warmCells[i]) {
+          const c = document.createElement("canvas");
+          const s = document.createElement("canvas");
+          c.width = 4; c.height = 4;
+          warmCells[i] = { ctx: c.getContext("2d", { alpha: false }), scratch: { canvas: s, ctx: s.getContext("2d"), imageData: null, pixels: null } };
+        }
+        const w = Math.max(1, Math.round(cell.canvas.clientWidth * ratio));
+        const h = Math.max(1, Math.round(cell.canvas.clientHeight * ratio));
+        try { renderViewport(warmCells[i].ctx, w, h, ratio, other, i, warmCells[i].scratch); } catch { /* warming is best effort */ }
+      });
+    },
     /** Install a left-button tool (e.g. a brush); null restores window/level or pan. */
     setTool(tool) { customTool = tool; },
     /** The viewport keyboard actions go to: the one under the pointer last. */

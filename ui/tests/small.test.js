@@ -50,9 +50,9 @@ test("time left uses the median pace of recent cases", () => {
   assert.equal(typicalCaseMs([2000, 3000, 600000]), 3000);
   assert.equal(estimateRemainingMs([2000, 4000], 10), 30000);
   assert.equal(formatRemaining(null), "");
-  assert.equal(formatRemaining(30000), "under a minute left");
-  assert.equal(formatRemaining(5 * 60000), "about 5 min left");
-  assert.equal(formatRemaining(80 * 60000), "about 1 h 20 min left");
+  assert.equal(formatRemaining(30000), "< 1 min left");
+  assert.equal(formatRemaining(5 * 60000), "~5 min left");
+  assert.equal(formatRemaining(80 * 60000), "~1 h 20 min left");
 });
 
 test("sync status text", () => {

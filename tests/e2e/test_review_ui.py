@@ -1,0 +1,561 @@
+"""The review UI end to end: real Chromium (Playwright) on `naesview app --browser`, signed in to a
+real sync server, reviewing `../shared/data/mini.zip`.
+
+What a reviewer does, checked from the outside: sign in, open the project, read the instructions,
+open the dataset, see the right slice (canvas pixels read back and compared with the windowed
+slice computed here in numpy from the manifest-checked volume), scroll and window/level, answer by
+key, and find the review on the server; a restarted app resumes at the next case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from naesview_wire import (
+    AnswerOption,
+    CaseLabel,
+    Layer,
+    ProjectConfig,
+    ProjectCreate,
+    ProjectPrivate,
+    ProjectPublic,
+    Viewport,
+    ViewportGrid,
+)
+from tests.sync_server import SignedInUser, SyncServer, sqlite_url, start_sync_server
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared" / "data"
+MINI = SHARED / "mini.zip"
+CHROMIUM = "/usr/bin/chromium"
+VIEW = {"width": 1280, "height": 800}
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+INSTRUCTIONS = """# How to review
+
+Check the **prostate mask** on every slice.
+
+- Press `1` when the mask is good
+- Press `2` when it leaks or misses tissue
+
+<script>window.__injected = true</script>
+[guide](javascript:alert(1))
+"""
+
+
+def review_config() -> ProjectConfig:
+    """Three views of the image: axial with the mask overlaid, coronal, sagittal."""
+    return ProjectConfig(
+        question="Is the mask acceptable?",
+        viewports=ViewportGrid(
+            rows=1,
+            columns=3,
+            viewports=(
+                Viewport(
+                    orientation="axial",
+                    layers=(
+                        Layer(volume="image.nii.gz"),
+                        Layer(volume="mask.nii.gz", is_mask=True, colour="#ff3030", opacity=0.4),
+                    ),
+                ),
+                Viewport(orientation="coronal", layers=(Layer(volume="image.nii.gz"),)),
+                Viewport(orientation="sagittal", layers=(Layer(volume="image.nii.gz"),)),
+            ),
+        ),
+        answers=(
+            AnswerOption(value="good", label="Mask is good", key=1),
+            AnswerOption(value="bad", label="Mask needs work", key=2),
+        ),
+        label=CaseLabel(),
+        comment="optional",
+        timing=True,
+    )
+
+
+def mini_fingerprint() -> str:
+    from naesview_app.datasets.dataset import open_dataset
+
+    dataset = open_dataset(MINI)
+    try:
+        return dataset.fingerprint
+    finally:
+        dataset.close()
+
+
+@dataclass
+class Stack:
+    server: SyncServer
+    owner: SignedInUser
+    reviewer: SignedInUser
+    project_id: int
+
+
+@contextmanager
+def review_stack(folder: Path, *, config: ProjectConfig | None = None) -> Iterator[Stack]:
+    """A sync server (SQLite) with an owner's project on mini.zip and a reviewer who joined it."""
+    with start_sync_server(sqlite_url(folder)) as server:
+        owner = server.new_user("owner")
+        detail = owner.client.create_project(
+            ProjectCreate(
+                public=ProjectPublic(
+                    title="Prostate masks",
+                    short_description="Check the automatic prostate segmentation, case by case.",
+                ),
+                private=ProjectPrivate(instructions_md=INSTRUCTIONS),
+                config=config or review_config(),
+                fingerprint=mini_fingerprint(),
+                case_count=4,
+                status="open",
+            )
+        )
+        reviewer = server.new_user("reviewer")
+        reviewer.client.accept_invitation(owner.client.create_invitation(detail.id).code)
+        yield Stack(server, owner, reviewer, detail.id)
+
+
+@contextmanager
+def naesview_browser_app(home: Path, timeout: float = 30) -> Iterator[str]:
+    """`naesview app --browser --no-open` with its own config and data folders; yields its URL."""
+    env = {
+        **os.environ,
+        "NAESVIEW_CONFIG_DIR": str(home / "config"),
+        "NAESVIEW_DATA_DIR": str(home / "data"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "naesview_app", "app", "--browser", "--no-open", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    output: list[str] = []
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        url = None
+        while url is None:
+            try:
+                line = lines.get(timeout=timeout)
+            except queue.Empty:
+                raise RuntimeError(f"naesview app printed no URL:\n{''.join(output)}") from None
+            match = re.search(r"http://127\.0\.0\.1:\d+/\?token=\S+", line)
+            if match:
+                url = match.group(0)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+# -- expected pixels, computed independently of the UI ------------------------------------------
+
+
+def canonical_volume(case: str, volume: str) -> np.ndarray:
+    """The canonical LPS [z, y, x] array of a mini.zip volume, checked against manifest.json."""
+    import zipfile
+
+    import SimpleITK as sitk
+
+    manifest = json.loads((SHARED / "manifest.json").read_text())
+    dataset = next(d for d in manifest["datasets"] if d["dataset"] == "mini.zip")
+    expected = next(
+        v
+        for c in dataset["cases"]
+        if c["name"] == case
+        for v in c["volumes"]
+        if v["name"] == volume
+    )
+    with zipfile.ZipFile(MINI) as archive, _temp_file(volume) as path:
+        path.write_bytes(archive.read(f"{case}/{volume}"))
+        image = sitk.DICOMOrient(sitk.ReadImage(str(path)), "LPS")
+    array = sitk.GetArrayFromImage(image)
+    check = np.ascontiguousarray(array, "<f4")
+    assert hashlib.sha256(check.tobytes()).hexdigest() == expected["sha256"]
+    assert list(array.shape) == expected["shape"]
+    return array
+
+
+@contextmanager
+def _temp_file(name: str) -> Iterator[Path]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        yield Path(folder) / Path(name).name
+
+
+def displayed_slice(array: np.ndarray, orientation: str, index: int) -> np.ndarray:
+    """The slice as DESIGN.md says it is displayed: rows top to bottom, columns left to right."""
+    if orientation == "axial":
+        return array[index]
+    if orientation == "coronal":
+        return array[:, index, :][::-1]
+    return array[:, :, index][::-1]
+
+
+def windowed(values: np.ndarray, center: float, width: float) -> np.ndarray:
+    """Grey levels by the UI's definition (ui/src/windowing.js), in float64."""
+    grey = np.floor((values.astype(np.float64) - (center - width / 2)) * 255 / width + 0.5)
+    return np.clip(grey, 0, 255)
+
+
+def with_mask(grey: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int], opacity: float):
+    rgb = np.repeat(grey[..., None], 3, axis=2)
+    inside = mask > 0
+    for channel, value in enumerate(colour):
+        blended = np.floor(rgb[..., channel] * (1 - opacity) + value * opacity + 0.5)
+        rgb[..., channel] = np.where(inside, blended, rgb[..., channel])
+    return rgb
+
+
+# -- the page -----------------------------------------------------------------------------------
+
+READ_VIEWPORT = """(i) => {
+  const viewer = window.naesview.review.viewer;
+  viewer.renderNow();
+  const info = viewer.viewportInfo(i);
+  const canvas = viewer.canvas(i);
+  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const { fit, geom } = info;
+  const rgb = [];
+  for (let v = 0; v < geom.height; v++) {
+    for (let u = 0; u < geom.width; u++) {
+      const x = Math.floor(fit.left + (u + 0.5) * fit.pxW);
+      const y = Math.floor(fit.top + (v + 0.5) * fit.pxH);
+      const outside = x < 0 || y < 0 || x >= canvas.width || y >= canvas.height;
+      if (outside) { rgb.push(-1, -1, -1); continue; }
+      const o = (y * canvas.width + x) * 4;
+      rgb.push(pixels[o], pixels[o + 1], pixels[o + 2]);
+    }
+  }
+  const state = viewer.getState();
+  const volume = state.viewports[i].layers[0].volume;
+  return { status: info.status, orientation: geom.orientation, index: geom.index,
+    width: geom.width, height: geom.height, pxW: fit.pxW, pxH: fit.pxH, rgb,
+    window: { center: state.windows[volume].center, width: state.windows[volume].width } };
+}"""
+
+
+def read_viewport(page, index: int) -> dict:
+    shown = page.evaluate(READ_VIEWPORT, index)
+    shown["rgb"] = np.array(shown["rgb"], dtype=np.int64).reshape(
+        shown["height"], shown["width"], 3
+    )
+    return shown
+
+
+def assert_shows(shown: dict, expected_rgb: np.ndarray, what: str) -> None:
+    """Every voxel on screen within one grey level of the expected colour."""
+    assert shown["status"] == "ok", what
+    assert shown["rgb"].shape == expected_rgb.shape, what
+    diff = np.abs(shown["rgb"] - expected_rgb)
+    bad = int((diff > 1).sum())
+    assert bad == 0, f"{what}: {bad} channel values differ by more than 1 (max {diff.max()})"
+
+
+def expected_view(array, shown, mask=None, colour=(255, 48, 48), opacity=0.4) -> np.ndarray:
+    values = displayed_slice(array, shown["orientation"], shown["index"])
+    grey = windowed(values, shown["window"]["center"], shown["window"]["width"])
+    if mask is None:
+        return np.repeat(grey[..., None], 3, axis=2)
+    return with_mask(
+        grey, displayed_slice(mask, shown["orientation"], shown["index"]), colour, opacity
+    )
+
+
+def wait_case(page, index: int) -> None:
+    page.wait_for_function(
+        """(i) => { const r = window.naesview.review; if (!r || r.index !== i) return false;
+           const v = r.viewer; v.renderNow();
+           return [0, 1, 2].every((k) => v.viewportInfo(k)?.status === "ok"); }""",
+        arg=index,
+        timeout=20000,
+    )
+
+
+def wait_reviews(stack: Stack, count: int, timeout: float = 20) -> list:
+    import time
+
+    deadline = time.monotonic() + timeout
+    records: list = []
+    while time.monotonic() < deadline:
+        records = stack.owner.client.list_reviews(stack.project_id)
+        if len(records) >= count:
+            return records
+        time.sleep(0.2)
+    raise AssertionError(f"{len(records)} reviews on the server after {timeout} s, wanted {count}")
+
+
+def shot(page, name: str, folder: Path) -> Path:
+    """A 1280×800 screenshot, taken once the page has painted twice."""
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    path = folder / name
+    page.screenshot(path=str(path))
+    return path
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    with review_stack(tmp_path_factory.mktemp("sync")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def app_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("app-home")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@contextmanager
+def new_page(browser, errors: list[str]):
+    # bypass_csp: Playwright's wait_for_function evaluates strings, which the app's CSP forbids.
+    context = browser.new_context(viewport=VIEW, bypass_csp=True)
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on(
+        "console",
+        lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+    )
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+# -- tests --------------------------------------------------------------------------------------
+
+
+def sign_in(page, stack: Stack) -> None:
+    page.wait_for_selector("#server, [data-testid=sign-out]", timeout=15000)
+    if page.locator("[data-testid=sign-out]").count():
+        page.click("[data-testid=sign-out]")
+    page.fill("#server", stack.server.base_url)
+    page.fill("#username", stack.reviewer.user.username)
+    page.fill("#password", stack.reviewer.password)
+    page.click("form.signin button[type=submit]")
+
+
+def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) -> None:
+    errors: list[str] = []
+    image = canonical_volume("case1", "image.nii.gz")
+    mask = canonical_volume("case1", "mask.nii.gz")
+    with naesview_browser_app(app_home) as url, new_page(browser, errors) as page:
+        page.goto(url)
+        # The token leaves the address bar at once.
+        page.wait_for_selector("#server", timeout=15000)
+        assert "token=" not in page.url
+        shot(page, "signin.png", tmp_path)
+
+        # A wrong password is refused with a one-line message, and nothing else happens.
+        page.fill("#server", stack.server.base_url)
+        page.fill("#username", stack.reviewer.user.username)
+        page.fill("#password", "not-the-password")
+        page.click("form.signin button[type=submit]")
+        page.wait_for_selector(".error-line:not([hidden])", timeout=15000)
+        assert "\n" not in page.inner_text(".error-line").strip()
+        assert page.locator("#server").count() == 1
+
+        sign_in(page, stack)
+        card = page.wait_for_selector("[data-testid=project-card]", timeout=15000)
+        assert "Prostate masks" in card.inner_text()
+        assert "Check the automatic prostate segmentation" in card.inner_text()
+        shot(page, "projects.png", tmp_path)
+
+        # Instructions: Markdown rendered, HTML and javascript: links inert.
+        card.click()
+        page.wait_for_selector("[data-testid=instructions] h2", timeout=15000)
+        instructions = page.locator("[data-testid=instructions] .markdown")
+        assert instructions.locator("strong").inner_text() == "prostate mask"
+        assert instructions.locator("li").count() == 2
+        assert instructions.locator("script").count() == 0
+        assert "<script>" in instructions.inner_text()
+        assert instructions.locator("a[href^=javascript]").count() == 0
+        assert page.evaluate("() => window.__injected") is None
+
+        page.fill("#dataset-path", str(MINI))
+        page.click(".path-form button[type=submit]")
+        page.wait_for_selector("[data-testid=fingerprint-ok]", timeout=20000)
+        assert page.locator("[data-testid=fingerprint-warning]").count() == 0
+        assert page.locator("[data-testid=missing-volumes]").count() == 0
+        start = page.locator("[data-testid=start-review]")
+        assert "4 cases" in start.inner_text()
+        start.click()
+
+        # Case 1: three viewports, each showing exactly the expected windowed slice.
+        wait_case(page, 0)
+        assert page.inner_text("[data-testid=case-label]").strip() == "case1"
+        assert "Case 1 of 4" in page.inner_text("[data-testid=position]")
+        axial, coronal, sagittal = (read_viewport(page, i) for i in range(3))
+        assert (axial["orientation"], axial["index"]) == ("axial", 12)  # middle of 25
+        assert (coronal["orientation"], coronal["index"]) == ("coronal", 20)
+        assert (sagittal["orientation"], sagittal["index"]) == ("sagittal", 16)
+        assert_shows(axial, expected_view(image, axial, mask), "axial with mask")
+        assert_shows(coronal, expected_view(image, coronal), "coronal")
+        assert_shows(sagittal, expected_view(image, sagittal), "sagittal")
+        # The mask really is drawn (some voxels of this slice are inside it).
+        assert (displayed_slice(mask, "axial", 12) > 0).any()
+
+        # Scrolling: wheel over the axial view and arrow keys over the coronal one.
+        box = page.locator(".viewport").nth(0).bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.wheel(0, 100)
+        page.mouse.wheel(0, 100)
+        axial = read_viewport(page, 0)
+        assert axial["index"] == 14
+        assert_shows(axial, expected_view(image, axial, mask), "axial after scrolling")
+        assert page.inner_text(".viewport >> nth=0 >> .vp-slice") == "15 / 25"
+        box1 = page.locator(".viewport").nth(1).bounding_box()
+        page.mouse.move(box1["x"] + box1["width"] / 2, box1["y"] + box1["height"] / 2)
+        page.keyboard.press("ArrowUp")
+        page.keyboard.press("ArrowUp")
+        page.keyboard.press("ArrowUp")
+        coronal = read_viewport(page, 1)
+        assert coronal["index"] == 17
+        assert_shows(coronal, expected_view(image, coronal), "coronal after ↑↑↑")
+
+        # Window/level: a right-button drag to the right widens the window for every view.
+        before = read_viewport(page, 2)["window"]
+        page.mouse.down(button="right")
+        page.mouse.move(box1["x"] + box1["width"] / 2 + 120, box1["y"] + box1["height"] / 2 + 40)
+        page.mouse.up(button="right")
+        sagittal = read_viewport(page, 2)
+        assert sagittal["window"]["width"] > before["width"]
+        assert sagittal["window"]["center"] != before["center"]
+        assert_shows(sagittal, expected_view(image, sagittal), "sagittal after window drag")
+        assert page.inner_text(".viewport >> nth=2 >> .vp-window").startswith("W ")
+
+        # Keyboard help opens on ? and closes on Escape.
+        page.keyboard.press("?")
+        assert page.locator("[data-testid=help]").is_visible()
+        page.keyboard.press("Escape")
+        assert not page.locator("[data-testid=help]").is_visible()
+
+        # Let the next case arrive ahead, then answer by key: the switch is immediate.
+        page.wait_for_function(
+            "() => window.naesview.review.cachedIndices().includes(1)", timeout=20000
+        )
+        page.wait_for_timeout(500)
+        page.keyboard.press("2")
+        wait_case(page, 1)
+        switch_ms = page.evaluate("() => window.naesview.review.lastSwitchMs")
+        print(f"switch to prefetched case2: {switch_ms:.2f} ms")
+        assert switch_ms <= 16
+        assert page.inner_text("[data-testid=case-label]").strip() == "case2"
+
+        # case2 has 2.2 mm slices: coronal rows are 1.1× as tall as columns are wide.
+        coronal2 = read_viewport(page, 1)
+        assert abs(coronal2["pxH"] / coronal2["pxW"] - 2.199999 / 2.0) < 1e-3
+        image2 = canonical_volume("case2", "image.nii.gz")
+        assert_shows(coronal2, expected_view(image2, coronal2), "case2 coronal")
+
+        # A comment, then key 1; then back with ← to see and change the earlier answer.
+        page.click("[data-testid=comment]")
+        page.keyboard.type("borderline apex")
+        page.locator("[data-testid=comment]").blur()
+        page.keyboard.press("1")
+        wait_case(page, 2)
+        assert page.inner_text("[data-testid=case-label]").strip() == "case3"
+        page.keyboard.press("ArrowLeft")
+        wait_case(page, 1)
+        assert "is-selected" in (page.get_attribute("[data-testid=answer-good]", "class") or "")
+        assert page.input_value("[data-testid=comment]") == "borderline apex"
+        page.keyboard.press("ArrowLeft")
+        wait_case(page, 0)
+        assert "is-selected" in (page.get_attribute("[data-testid=answer-bad]", "class") or "")
+        page.keyboard.press("1")  # change case1 from "bad" to "good"
+        wait_case(page, 1)
+        page.keyboard.press("Enter")  # answered already: just move on
+        wait_case(page, 2)
+        page.wait_for_function(
+            "() => /synced/.test(document.querySelector('[data-testid=sync-status]').textContent)",
+            timeout=20000,
+        )
+        progress = page.inner_text("[data-testid=eta]")
+        assert progress.startswith("2 answered"), progress
+        shot(page, "review.png", tmp_path)
+        if os.environ.get("NAESVIEW_UPDATE_SCREENSHOTS"):  # refresh the documentation's picture
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "review-browser.png"))
+
+    # On the server: current reviews with the right case ids, answers, comment and timing.
+    records = {r.review.case_id: r for r in wait_reviews(stack, 2) if r.current}
+    assert set(records) == {0, 1}
+    assert records[0].review.answer == "good"
+    assert records[0].revision == 2
+    assert records[1].review.answer == "good"
+    assert records[1].review.comment == "borderline apex"
+    assert records[1].review.config_version == 1
+    assert records[1].review.project_id == stack.project_id
+    assert records[1].review.elapsed_ms is not None
+    assert records[1].review.elapsed_ms > 0
+    assert errors == []
+
+
+def test_restart_resumes_at_the_next_case(stack: Stack, app_home: Path, browser) -> None:
+    errors: list[str] = []
+    with naesview_browser_app(app_home) as url, new_page(browser, errors) as page:
+        page.goto(url)
+        # Still signed in (the session is kept by the app), and the dataset is remembered.
+        page.wait_for_selector("[data-testid=project-card]", timeout=15000).click()
+        start = page.wait_for_selector("[data-testid=start-review]", timeout=20000)
+        assert "Resume at case 3 of 4" in start.inner_text()
+        start.click()
+        wait_case(page, 2)
+        assert page.inner_text("[data-testid=case-label]").strip() == "case3"
+        # case3 is uint8 and case10 float32: both windowed exactly.
+        image3 = canonical_volume("case3", "image.nii.gz")
+        axial = read_viewport(page, 0)
+        mask3 = canonical_volume("case3", "mask.nii.gz")
+        assert_shows(axial, expected_view(image3, axial, mask3), "case3 axial")
+        page.keyboard.press("2")
+        wait_case(page, 3)
+        image10 = canonical_volume("case10", "image.nii.gz")
+        sagittal = read_viewport(page, 2)
+        assert_shows(sagittal, expected_view(image10, sagittal), "case10 (float32) sagittal")
+        page.keyboard.press("1")
+        page.wait_for_selector(".done-overlay:not([hidden])", timeout=15000)
+        assert "All cases reviewed" in page.inner_text(".done-overlay")
+    assert {r.review.case_id for r in wait_reviews(stack, 4) if r.current} == {0, 1, 2, 3}
+    assert errors == []
