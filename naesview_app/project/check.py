@@ -22,7 +22,7 @@ from naesview_app.datasets import Case, Dataset, open_dataset
 from naesview_app.errors import NaesviewError
 from naesview_app.imaging.resample import same_grid
 from naesview_app.imaging.volume import Volume
-from naesview_app.project.geometry import overlap, read_grid
+from naesview_app.project.geometry import GridCache, overlap, read_grid
 from naesview_wire import ProjectConfig, config_problems, config_volumes
 
 MAX_FULL_READS = 40
@@ -115,11 +115,13 @@ def check_dataset(
 
 
 class _ReadBudget:
-    """Counts full volume reads so a DICOM-heavy dataset is checked on a sample only."""
+    """Counts full volume reads so a DICOM-heavy dataset is checked on a sample only, and
+    keeps the header grids seen so far."""
 
     def __init__(self, limit: int) -> None:
         self.left = limit
         self.skipped_cases = 0
+        self.grids: GridCache = {}
 
     def allows(self, dataset: Dataset, case: Case, names: list[str]) -> bool:
         cost = sum(1 for n in names if (ref := case.volume(n)) is not None and ref.kind != "nifti")
@@ -159,7 +161,7 @@ def _check_case(
     if compared:
         for name in to_read:
             try:
-                grids[name], _ = read_grid(dataset, case.id, name)
+                grids[name], _ = read_grid(dataset, case.id, name, cache=budget.grids)
             except NaesviewError as exc:
                 unreadable[name] = exc.message
         for index, viewport in layered:
@@ -171,7 +173,7 @@ def _check_case(
                 if grid is None or layer.volume == base.volume:
                     continue
                 bottom = grids[base.volume]
-                if same_grid(grid, bottom):
+                if grid is bottom or same_grid(grid, bottom):
                     continue
                 if not overlap(grid, bottom):
                     problems.append(

@@ -40,32 +40,47 @@ def grid_only(shape: tuple[int, int, int], volume: Volume) -> Volume:
     )
 
 
-def read_grid(dataset: Dataset, case_id: int, volume_name: str) -> tuple[Volume, bool]:
+GridCache = dict[bytes, Volume]
+"""Header-only grids by the header bytes that define them (see `read_grid`)."""
+_CACHE_LIMIT = 4096
+
+
+def read_grid(
+    dataset: Dataset, case_id: int, volume_name: str, *, cache: GridCache | None = None
+) -> tuple[Volume, bool]:
     """The grid of one volume and whether it came from the header alone.
 
-    Raises ReaderError naming case and volume, like `Dataset.read_volume`.
+    With a `cache`, volumes whose headers agree on every geometry field get the very same grid
+    object back, so callers can skip comparing them (`a is b`). Raises ReaderError naming case
+    and volume, like `Dataset.read_volume`.
     """
     case = dataset.case(case_id)
     ref = case.volume(volume_name)
     if ref is not None and ref.kind == "nifti" and len(ref.members) == 1:
-        grid = _nifti_header_grid(dataset, ref.members[0], volume_name)
+        grid = _nifti_header_grid(dataset, ref.members[0], cache)
         if grid is not None:
             return grid, True
     volume = dataset.read_volume(case_id, volume_name)
     return grid_only(volume.shape, volume), False
 
 
-def _nifti_header_grid(dataset: Dataset, member: object, volume_name: str) -> Volume | None:
+def _nifti_header_grid(dataset: Dataset, member: object, cache: GridCache | None) -> Volume | None:
     """The grid from a NIfTI header, or None when the header cannot be had cheaply (then the
     caller reads the volume, which also explains any error properly)."""
     # The dataset offers no public "first bytes of a member" yet; its archive does, verified
     # enough for a header (the full read checks CRC and size when the case is reviewed).
     head = dataset._archive.head(member, _SNIFF_BYTES)  # type: ignore[arg-type]
-    try:
-        if is_gzip(head):
+    if is_gzip(head):
+        try:
             head = gunzip_head(head, _HEADER_BYTES)
+        except ReaderError:
+            return None
+    key = _geometry_key(head)
+    if cache is not None and key in cache:
+        return cache[key]
+    try:
         header = parse_header(head)
-        shape_ijk, dtype = check_header(header, max_volume_bytes=MAX_VOLUME_BYTES)
+        shape_ijk, _ = check_header(header, max_volume_bytes=MAX_VOLUME_BYTES)
         directions, origin = _lps_frame(header)
     except ReaderError:
         return None
@@ -74,15 +89,24 @@ def _nifti_header_grid(dataset: Dataset, member: object, volume_name: str) -> Vo
     geometry = canonical_geometry(directions, (zooms[0], zooms[1], zooms[2]), origin, stored_shape)
     axes = geometry.reorientation.axes
     shape = (stored_shape[axes[0]], stored_shape[axes[1]], stored_shape[axes[2]])
-    return Volume(
+    grid = Volume(
         array=np.broadcast_to(_NO_VOXEL, shape),
         spacing=geometry.spacing,
         origin=geometry.origin,
         direction=geometry.direction,
-        name=volume_name,
         kind="nifti",
-        stored_dtype=dtype.newbyteorder("=").name,
     )
+    if cache is not None and len(cache) < _CACHE_LIMIT:
+        cache[key] = grid
+    return grid
+
+
+def _geometry_key(head: bytes) -> bytes:
+    """The header bytes that fix a NIfTI grid and its checks: size and byte order, dims,
+    datatype, pixdim, q/sform (NIfTI-1 offsets); a NIfTI-2 header counts whole."""
+    if len(head) >= 348 and head[:4] in (b"\x5c\x01\x00\x00", b"\x00\x00\x01\x5c"):
+        return head[:4] + head[40:56] + head[70:74] + head[76:108] + head[252:348]
+    return head
 
 
 def physical_bounds(grid: Volume) -> tuple[np.ndarray, np.ndarray]:

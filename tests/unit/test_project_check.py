@@ -158,3 +158,14 @@ def test_brush_on_a_non_nifti_mask_is_noted(shared_data: Path) -> None:
     with open_dataset(shared_data / "png_jpeg.zip") as ds:
         report = check_dataset(config, ds)
     assert any("exported as NIfTI only" in note for note in report.notes)
+
+
+def test_identical_headers_share_one_grid(dataset_zip: Path) -> None:
+    cache: dict[bytes, object] = {}
+    with open_dataset(dataset_zip) as ds:
+        first, _ = read_grid(ds, 0, "image.nii.gz", cache=cache)  # type: ignore[arg-type]
+        again, _ = read_grid(ds, 1, "image.nii.gz", cache=cache)  # type: ignore[arg-type]
+        other, _ = read_grid(ds, 2, "mask.nii.gz", cache=cache)  # type: ignore[arg-type]
+    assert again is first
+    assert other is not first
+    assert not same_grid(other, first)
