@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gzip
 import math
+import tracemalloc
+import zipfile
 from pathlib import Path
 
 import nibabel as nib
@@ -18,6 +20,8 @@ from naesview_app.datasets.gunzip import gunzip, gunzip_stream
 from naesview_app.datasets.readers.nifti import read_nifti
 from naesview_app.errors import ReaderError
 from naesview_app.imaging.orientation import undo_reorientation
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 def _rotation(axis: int, degrees: float) -> np.ndarray:
@@ -220,6 +224,25 @@ def test_bad_headers_are_refused(patch, message: str) -> None:
 def test_too_short_for_a_header() -> None:
     with pytest.raises(ReaderError, match="too short"):
         read_nifti(b"\0" * 100)
+
+
+def test_gzip_holding_far_more_than_the_header_needs_is_refused() -> None:
+    with pytest.raises(ReaderError, match="over the limit"):
+        read_nifti(gzip.compress(_plain() + b"\0" * (2 << 20)))
+
+
+def test_impossible_headers_are_refused_before_allocating() -> None:
+    with zipfile.ZipFile(SHARED / "bad" / "bad_nifti_headers.zip") as zf:
+        members = {n.rpartition("/")[2]: zf.read(n) for n in zf.namelist() if "case2_broken" in n}
+    tracemalloc.start()
+    try:
+        for name in ("huge_dims.nii.gz", "neg_dim.nii", "bad_datatype.nii", "nan_spacing.nii"):
+            with pytest.raises(ReaderError):
+                read_nifti(members[name], name=name)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000
 
 
 def test_declared_size_over_the_limit_is_refused_before_reading() -> None:

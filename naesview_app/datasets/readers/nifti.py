@@ -26,6 +26,8 @@ from naesview_app.imaging.volume import Volume
 MAX_VOLUME_BYTES = 4 * 1024**3
 """Largest voxel payload a header may declare (after the zip's own member limit)."""
 _HEADER_BYTES = 540
+_TRAILING_SLACK = 1 << 20
+"""A gzip stream may hold a little more than the header needs, never much more."""
 _SUPPORTED_DTYPES = frozenset(
     ["uint8", "int8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64"]
 )
@@ -65,7 +67,7 @@ def read_nifti(
     payload = int(np.prod(shape_ijk, dtype=np.int64)) * dtype.itemsize
     need = offset + payload
     if gz:
-        buffer = gunzip(data, expected_size=need, max_bytes=need + max_volume_bytes)
+        buffer = gunzip(data, expected_size=need, max_bytes=need + _TRAILING_SLACK)
     else:
         buffer = data if isinstance(data, bytearray) else bytearray(data)
     if len(buffer) < need:
