@@ -133,3 +133,43 @@ def test_bool_masks_stay_bool() -> None:
     out = resample_to(mask, ref, is_mask=True)
     assert out.array.dtype == np.bool_
     assert out.array.shape == ref.shape
+
+
+def _random_grids(seed: int) -> tuple[Volume, Volume]:
+    rng = np.random.default_rng(seed)
+    angles = rng.uniform(-0.6, 0.6, 3)
+    c, s = np.cos(angles), np.sin(angles)
+    rx = np.array([[1, 0, 0], [0, c[0], -s[0]], [0, s[0], c[0]]])
+    ry = np.array([[c[1], 0, s[1]], [0, 1, 0], [-s[1], 0, c[1]]])
+    rz = np.array([[c[2], -s[2], 0], [s[2], c[2], 0], [0, 0, 1]])
+    direction = tuple((rz @ ry @ rx).reshape(-1)) if seed % 2 else (1.0, 0, 0, 0, 1.0, 0, 0, 0, 1.0)
+    shape = tuple(int(n) for n in rng.integers(5, 14, 3))
+    labels = rng.integers(0, 3, size=shape).astype(np.uint8)
+    mask = Volume(
+        array=labels,
+        spacing=tuple(float(v) for v in rng.uniform(0.5, 3.0, 3)),
+        origin=tuple(float(v) for v in rng.uniform(-2, 2, 3)),
+        direction=direction,
+    )
+    ref_shape = tuple(int(n) for n in rng.integers(6, 20, 3))
+    reference = Volume(
+        array=np.zeros(ref_shape, np.int16),
+        spacing=tuple(float(v) for v in rng.uniform(0.4, 2.5, 3)),
+        origin=tuple(float(v) for v in rng.uniform(-3, 3, 3)),
+        direction=direction,
+    )
+    return mask, reference
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fast_nearest_path_equals_simpleitk(seed) -> None:
+    from naesview_app.imaging import resample
+
+    mask, reference = _random_grids(seed)
+    fast = resample._nearest_same_direction(mask, reference)
+    assert fast is not None  # same direction: the fast path applies
+    assert 0 < np.count_nonzero(fast) < fast.size  # the grids overlap, partly
+    slow = resample._simpleitk_resample(mask.array, mask, reference, nearest=True)
+    assert fast.dtype == slow.dtype == np.uint8
+    assert np.array_equal(fast, slow)
+    assert np.array_equal(resample_to(mask, reference, is_mask=True).array, slow)
