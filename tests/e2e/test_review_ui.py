@@ -12,11 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
-import re
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -36,6 +31,7 @@ from naesview_wire import (
     Viewport,
     ViewportGrid,
 )
+from tests.e2e.conftest import start_browser_app
 from tests.sync_server import SignedInUser, SyncServer, sqlite_url, start_sync_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,53 +121,6 @@ def review_stack(folder: Path, *, config: ProjectConfig | None = None) -> Iterat
         reviewer = server.new_user("reviewer")
         reviewer.client.accept_invitation(owner.client.create_invitation(detail.id).code)
         yield Stack(server, owner, reviewer, detail.id)
-
-
-@contextmanager
-def naesview_browser_app(home: Path, timeout: float = 30) -> Iterator[str]:
-    """`naesview app --browser --no-open` with its own config and data folders; yields its URL."""
-    env = {
-        **os.environ,
-        "NAESVIEW_CONFIG_DIR": str(home / "config"),
-        "NAESVIEW_DATA_DIR": str(home / "data"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "naesview_app", "app", "--browser", "--no-open", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    output: list[str] = []
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    try:
-        url = None
-        while url is None:
-            try:
-                line = lines.get(timeout=timeout)
-            except queue.Empty:
-                raise RuntimeError(f"naesview app printed no URL:\n{''.join(output)}") from None
-            match = re.search(r"http://127\.0\.0\.1:\d+/\?token=\S+", line)
-            if match:
-                url = match.group(0)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
 
 
 # -- expected pixels, computed independently of the UI ------------------------------------------
@@ -381,8 +330,8 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
     errors: list[str] = []
     image = canonical_volume("case1", "image.nii.gz")
     mask = canonical_volume("case1", "mask.nii.gz")
-    with naesview_browser_app(app_home) as url, new_page(browser, errors) as page:
-        page.goto(url)
+    with start_browser_app(app_home) as app, new_page(browser, errors) as page:
+        page.goto(app.url)
         # The token leaves the address bar at once.
         page.wait_for_selector("#server", timeout=15000)
         assert "token=" not in page.url
@@ -535,8 +484,8 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
 
 def test_restart_resumes_at_the_next_case(stack: Stack, app_home: Path, browser) -> None:
     errors: list[str] = []
-    with naesview_browser_app(app_home) as url, new_page(browser, errors) as page:
-        page.goto(url)
+    with start_browser_app(app_home) as app, new_page(browser, errors) as page:
+        page.goto(app.url)
         # Still signed in (the session is kept by the app), and the dataset is remembered.
         page.wait_for_selector("[data-testid=project-card]", timeout=15000).click()
         start = page.wait_for_selector("[data-testid=start-review]", timeout=20000)
