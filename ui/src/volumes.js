@@ -4,7 +4,7 @@
 
 import { TYPED_ARRAYS } from "./windowing.js";
 
-const SLAB_FIRST_BYTES = 4 << 20; // below this the whole volume arrives about as fast as one slice
+export const SLAB_FIRST_BYTES = 4 << 20; // below this the whole volume arrives about as fast as one slice
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   // Typed arrays use the machine's byte order; every supported desktop is little-endian.
@@ -19,7 +19,7 @@ export function bytesPerSample(dtype) {
 }
 
 function withQuery(url, params) {
-  const u = new URL(url, window.location.href);
+  const u = new URL(url, globalThis.location?.href ?? "http://127.0.0.1/");
   for (const [k, v] of Object.entries(params)) u.searchParams.set(k, String(v));
   return u.toString();
 }
