@@ -87,9 +87,10 @@ class Volume:
         """Min and max of the scaled values (as float32, like the manifest)."""
         lo = float(self.array.min())
         hi = float(self.array.max())
-        lo_s, hi_s = (
-            float(np.float32(np.float64(v) * self.slope + self.intercept)) for v in (lo, hi)
-        )
+        with np.errstate(over="ignore"):
+            lo_s, hi_s = (
+                float(np.float32(np.float64(v) * self.slope + self.intercept)) for v in (lo, hi)
+            )
         return (min(lo_s, hi_s), max(lo_s, hi_s))
 
     def sha256(self) -> str:
@@ -103,4 +104,5 @@ class Volume:
 def _scale(a: np.ndarray, slope: float, intercept: float) -> np.ndarray:
     if slope == 1.0 and intercept == 0.0:
         return a.astype(np.float32, copy=False)
-    return (a.astype(np.float64) * slope + intercept).astype(np.float32)
+    with np.errstate(over="ignore"):  # an absurd slope gives inf, as SimpleITK would
+        return (a.astype(np.float64) * slope + intercept).astype(np.float32)

@@ -27,6 +27,7 @@ MAX_VOLUME_BYTES = 4 * 1024**3
 """Largest voxel payload a header may declare (after the zip's own member limit)."""
 _HEADER_BYTES = 540
 _TRAILING_SLACK = 1 << 20
+_MAX_VOX_OFFSET = 256 << 20
 """A gzip stream may hold a little more than the header needs, never much more."""
 _SUPPORTED_DTYPES = frozenset(
     ["uint8", "int8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64"]
@@ -167,6 +168,8 @@ def data_offset(header: nib.Nifti1Header) -> int:
     """Where voxels start: vox_offset, but never inside the header (vox_offset = 0 is common)."""
     minimum = header.sizeof_hdr + 4
     value = float(header["vox_offset"])
+    if math.isfinite(value) and value > _MAX_VOX_OFFSET:
+        raise ReaderError(f"impossible vox_offset {value:.0f} (header extensions over 256 MiB)")
     return int(value) if math.isfinite(value) and value >= minimum else minimum
 
 
@@ -185,17 +188,20 @@ def _lps_frame(header: nib.Nifti1Header) -> tuple[np.ndarray, tuple[float, float
         return np.eye(3), (0.0, 0.0, 0.0)
     lps = np.diag([-1.0, -1.0, 1.0]) @ np.asarray(affine, dtype=np.float64)[:3]
     columns = lps[:, :3]
-    norms = np.linalg.norm(columns, axis=0)
-    if not np.all(norms > 0):
-        raise ReaderError("the orientation matrix has a zero column; cannot place the volume")
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = np.linalg.norm(columns, axis=0)
+    if not np.all((norms > 0) & np.isfinite(norms)):
+        raise ReaderError(
+            "the orientation matrix has a zero or infinite column; cannot place the volume"
+        )
     t = lps[:, 3]
     return columns / norms, (float(t[0]), float(t[1]), float(t[2]))
 
 
 def _scaling(header: nib.Nifti1Header) -> tuple[float, float]:
-    """scl_slope/scl_inter as float32 values; slope 0 or not finite means no scaling (NIfTI)."""
-    slope = float(np.float32(header["scl_slope"]))
-    inter = float(np.float32(header["scl_inter"]))
+    """scl_slope/scl_inter as stored; a slope of 0 or not finite means no scaling (NIfTI)."""
+    slope = float(header["scl_slope"])  # float32 in NIfTI-1 (widened exactly), float64 in -2
+    inter = float(header["scl_inter"])
     if not math.isfinite(slope) or slope == 0.0:
         return 1.0, 0.0
     return slope, inter if math.isfinite(inter) else 0.0
