@@ -49,6 +49,7 @@ def resample_to(volume: Volume, reference: Volume, *, is_mask: bool) -> Volume:
         if array is None:
             array = _simpleitk_resample(volume.array, volume, reference, nearest=True)
     else:
+        # A separable numpy version measured no faster than SimpleITK here: keep SimpleITK.
         array = _simpleitk_resample(volume.as_float32(), volume, reference, nearest=False)
     return Volume(
         array=array,
@@ -71,31 +72,46 @@ def _nearest_same_direction(volume: Volume, reference: Volume) -> np.ndarray | N
     512x512x300 mask on this machine kind), and this is the usual case: a mask saved at another
     resolution or crop. None when the directions differ.
     """
+    axes = _axis_positions(volume, reference)
+    if axes is None:
+        return None
+    out = np.zeros(reference.shape, dtype=volume.array.dtype)
+    if any(position.size == 0 for position, _ in axes):
+        return out  # no overlap
+    gathered = volume.array
+    for numpy_axis, (position, _) in enumerate(axes):  # whole rows and planes at a time
+        nearest = np.floor(position + 0.5).astype(np.intp)  # ITK rounds half up
+        gathered = gathered.take(nearest, axis=numpy_axis)
+    out[_box(axes)] = gathered
+    return out
+
+
+def _axis_positions(
+    volume: Volume, reference: Volume
+) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Per numpy axis (z, y, x): the source's continuous index of each reference voxel that
+    falls inside the source (ITK: -0.5 <= index < size - 0.5), and which reference voxels those
+    are. None unless both grids share one direction (then every axis maps to one axis)."""
     direction = np.asarray(volume.direction, dtype=np.float64).reshape(3, 3)
     if np.abs(direction - np.asarray(reference.direction).reshape(3, 3)).max() > 1e-9:
         return None
-    offset = np.linalg.solve(direction, np.subtract(reference.origin, volume.origin))
     source_spacing, output_spacing = volume.spacing[::-1], reference.spacing[::-1]
     if any(spacing <= 0 for spacing in (*source_spacing, *output_spacing)):
         return None
-    picks = []
+    offset = np.linalg.solve(direction, np.subtract(reference.origin, volume.origin))
+    axes = []
     for axis in (2, 1, 0):  # numpy order z, y, x; `offset` and spacings are x, y, z
         count, available = reference.shape[2 - axis], volume.shape[2 - axis]
         position = (offset[axis] + np.arange(count) * output_spacing[axis]) / source_spacing[axis]
-        # ITK: inside when -0.5 <= index < size - 0.5, then round half up.
         inside = (position >= -0.5) & (position < available - 0.5)
-        picks.append((np.floor(position[inside] + 0.5).astype(np.intp), np.flatnonzero(inside)))
-    out = np.zeros(reference.shape, dtype=volume.array.dtype)
-    if any(len(source) == 0 for source, _ in picks):
-        return out  # no overlap
-    # Positions grow along each axis, so the voxels inside form one box: gather axis by axis
-    # (whole rows and planes at a time) and write the box.
-    gathered = volume.array
-    for numpy_axis, (source, _) in enumerate(picks):
-        gathered = gathered.take(source, axis=numpy_axis)
-    (_, out_z), (_, out_y), (_, out_x) = picks
-    out[out_z[0] : out_z[-1] + 1, out_y[0] : out_y[-1] + 1, out_x[0] : out_x[-1] + 1] = gathered
-    return out
+        axes.append((position[inside], np.flatnonzero(inside)))
+    return axes
+
+
+def _box(axes: list[tuple[np.ndarray, np.ndarray]]) -> tuple[slice, slice, slice]:
+    """Positions grow along each axis, so the reference voxels inside form one box."""
+    z, y, x = (slice(int(kept[0]), int(kept[-1]) + 1) for _, kept in axes)
+    return (z, y, x)
 
 
 def _simpleitk_resample(
