@@ -33,7 +33,11 @@ def make_engine(url: str, *, for_migrations: bool = False) -> AsyncEngine:
     url = async_database_url(url)
     if not is_sqlite(url):
         return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    # One connection per process: SQLite allows one writer at a time anyway, and queueing for
+    # the pool is cheaper than connections polling each other's locks (busy-timeout sleeps).
+    engine = create_async_engine(
+        url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -41,7 +41,15 @@ def canonical_body(review: Review) -> bytes:
     return msgspec.json.encode(normal)
 
 
+# Config versions are immutable, so a decoded version can be kept for the process's lifetime.
+_config_cache: dict[tuple[int, int], ProjectConfig] = {}
+_CONFIG_CACHE_SIZE = 1024
+
+
 async def _config(db: AsyncSession, project_id: int, version: int) -> ProjectConfig:
+    cached = _config_cache.get((project_id, version))
+    if cached is not None:
+        return cached
     row = (
         await db.execute(
             select(ConfigVersionRow.config_json).where(
@@ -53,7 +61,11 @@ async def _config(db: AsyncSession, project_id: int, version: int) -> ProjectCon
         raise Invalid(
             f"project {project_id} has no config version {version}; reload the project and retry"
         )
-    return msgspec.json.decode(row, type=ProjectConfig)
+    config = msgspec.json.decode(row, type=ProjectConfig)
+    if len(_config_cache) >= _CONFIG_CACHE_SIZE:
+        _config_cache.clear()
+    _config_cache[(project_id, version)] = config
+    return config
 
 
 def review_problem(review: Review, project: ProjectRow, config: ProjectConfig) -> str | None:
@@ -132,16 +144,16 @@ async def submit_review(
     )
     created = result.rowcount == 1  # type: ignore[attr-defined]
     await db.commit()
-    stored = (
-        await db.execute(select(ReviewRow).where(ReviewRow.uuid == str(review.uuid)))
-    ).scalar_one()
-    if not created and (stored.body_sha256 != body_sha256 or stored.reviewer_id != user.id):
+    # This case's revisions by this reviewer (usually one row) include the stored submission.
+    query = _revisions_query(project.id, user.id, review.case_id)
+    rows = (await db.execute(query)).all()
+    stored = next((row for row in rows if row[0].uuid == str(review.uuid)), None)
+    if stored is None or stored[0].body_sha256 != body_sha256:
         raise Conflict(
             f"review {review.uuid} was already submitted with other content; "
             "submit a changed answer with a new uuid"
         )
-    records = await _records(db, _revisions_query(project.id, stored.reviewer_id, stored.case_id))
-    return next(r for r in records if r.review.uuid == review.uuid), created
+    return record_of(stored), created
 
 
 def _revisions_query(
