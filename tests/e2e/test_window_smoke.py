@@ -1,0 +1,247 @@
+"""A real pywebview window (WebKitGTK) under Xvfb: it opens on the UI, the page reaches the Bridge
+and gets an answer, the screen shows more than a blank background, and the window closes cleanly.
+
+The window runs in its own subprocess (this file run as a script is the driver): a GUI loop can
+start only once per process, and a hung GUI must not hang the test run (every wait has a timeout).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREEN = (1280, 800)
+
+
+@pytest.fixture
+def xvfb() -> Iterator[str]:
+    """A private X server on a free display (Xvfb picks it: -displayfd)."""
+    if shutil.which("Xvfb") is None:
+        pytest.fail("Xvfb is not installed; run `make system-deps` (Debian package xvfb)")
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write_fd),
+            "-screen",
+            "0",
+            f"{SCREEN[0]}x{SCREEN[1]}x24",
+            "-nolisten",
+            "tcp",
+        ],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as pipe:
+            number = _read_line_with_timeout(pipe, 15)
+        if not number.strip().isdigit():
+            pytest.fail(f"Xvfb did not start (said {number!r})")
+        yield f":{number.strip()}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+
+
+def test_window_opens_reaches_bridge_draws_and_closes(xvfb: str, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DISPLAY": xvfb,
+        "NAESVIEW_CONFIG_DIR": str(tmp_path / "config"),
+        "NAESVIEW_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    started = time.monotonic()
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "tests.e2e.test_window_smoke"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    errors: list[str] = []
+    assert driver.stdout is not None
+    assert driver.stderr is not None
+    threading.Thread(target=lambda: [lines.put(x) for x in driver.stdout], daemon=True).start()  # type: ignore[union-attr]
+    threading.Thread(target=lambda: errors.extend(driver.stderr), daemon=True).start()  # type: ignore[arg-type]
+    try:
+        page_loaded = float(_expect(lines, "LOADED", 60, errors))
+        said = _expect(lines, "ROUNDTRIP", 30, errors)
+        info = json.loads(said)
+        assert info["mode"] == "window"
+        assert info["version"]
+        assert info["voxel_base"].startswith("http://127.0.0.1:")
+        assert "error" not in info
+        _expect(lines, "DRAWN", 30, errors)
+        loaded_after = time.monotonic() - started
+
+        shot = _stable_screenshot(xvfb)
+        colours = shot.getcolors(maxcolors=1 << 16)
+        assert colours is None or len(colours) > 8, "the window shows a blank screen"
+        # The UI's dark background, not a white or black screen.
+        r, g, b = shot.getpixel((SCREEN[0] - 5, SCREEN[1] - 5))  # type: ignore[misc]
+        assert max(r, g, b) < 96, (r, g, b)
+        assert max(r, g, b) > 0
+        shot.save(tmp_path / "window.png")  # kept by pytest's tmp_path for a look on failure
+        rss = _tree_rss_mib(driver.pid)
+
+        assert driver.stdin is not None
+        driver.stdin.write("close\n")
+        driver.stdin.flush()
+        assert driver.wait(timeout=30) == 0, "".join(errors)
+        assert _expect(lines, "EXIT", 5, errors) == "0"
+        print(
+            f"window: page loaded {page_loaded:.2f} s after the driver started; drawn and seen "
+            f"{loaded_after:.2f} s after launch; {rss:.0f} MiB RSS (app + WebKit processes)"
+        )
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait(timeout=10)
+    traceback = [line for line in errors if "Traceback" in line]
+    assert not traceback, "".join(errors)
+
+
+def _expect(lines: queue.Queue[str], tag: str, timeout: float, errors: list[str]) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            pytest.fail(f"window driver did not say {tag} in {timeout} s:\n{''.join(errors)}")
+        if line.startswith(tag + " "):
+            return line[len(tag) + 1 :].strip()
+        if time.monotonic() > deadline:
+            pytest.fail(f"window driver did not say {tag} in {timeout} s:\n{''.join(errors)}")
+
+
+def _stable_screenshot(display: str, attempts: int = 20) -> Image.Image:
+    """Grab the root window until two grabs agree (an early grab shows only the background)."""
+    previous = None
+    for _ in range(attempts):
+        png = subprocess.run(
+            ["/usr/bin/import", "-display", display, "-window", "root", "png:-"],
+            capture_output=True,
+            timeout=30,
+            check=True,
+        ).stdout
+        if png == previous:
+            break
+        previous = png
+        time.sleep(0.2)
+    assert previous is not None
+    return Image.open(io.BytesIO(previous)).convert("RGB")
+
+
+def _tree_rss_mib(pid: int) -> float:
+    """Resident memory of a process and all its descendants (WebKit runs helper processes)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        kib = [line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")]
+        rss[int(entry.name)] = int(kib[0]) if kib else 0
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        total += rss.get(current, 0)
+        todo.extend(children.get(current, []))
+    return total / 1024
+
+
+def _read_line_with_timeout(pipe: io.TextIOBase, timeout: float) -> str:
+    box: list[str] = []
+    reader = threading.Thread(target=lambda: box.append(pipe.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return box[0] if box else ""
+
+
+# -- the driver (runs in the subprocess) ----------------------------------------------------
+
+_ROUNDTRIP_JS = """
+window.__naesviewSmoke = null;
+fetch('/bridge/app_info', {method: 'POST', body: '{}', headers: {
+    'X-Naesview-Token': new URL(location.href).searchParams.get('token')
+        || sessionStorage.getItem('naesview.token')}})
+  .then(r => r.json()).then(j => { window.__naesviewSmoke = JSON.stringify(j); });
+'started';
+"""
+_DRAWN_JS = """
+window.__naesviewDrawn = false;
+requestAnimationFrame(() => requestAnimationFrame(() => { window.__naesviewDrawn = true; }));
+'started';
+"""
+
+
+_DRIVER_STARTED = time.monotonic()
+
+
+def _poll(window: object, expression: str, timeout: float) -> str | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = window.run_js(expression)  # type: ignore[attr-defined]
+        if value not in (None, "", "null", False, "false"):
+            return str(value)
+        time.sleep(0.05)
+    return None
+
+
+def _drive(window: object) -> None:
+    if not window.events.loaded.wait(45):  # type: ignore[attr-defined]
+        print("FAILED page did not load", flush=True)
+        window.destroy()  # type: ignore[attr-defined]
+        return
+    print(f"LOADED {time.monotonic() - _DRIVER_STARTED:.2f}", flush=True)
+    window.run_js(_ROUNDTRIP_JS)  # type: ignore[attr-defined]
+    answer = _poll(window, "window.__naesviewSmoke || ''", 20)
+    print(f"ROUNDTRIP {answer}", flush=True)
+    time.sleep(1.0)  # let the UI finish its own start-up calls and first layout
+    window.run_js(_DRAWN_JS)  # type: ignore[attr-defined]
+    drawn = _poll(window, "window.__naesviewDrawn ? 'yes' : ''", 10)
+    print(f"DRAWN {drawn}", flush=True)
+    sys.stdin.readline()  # the test takes its screenshot, then says "close"
+    window.destroy()  # type: ignore[attr-defined]
+
+
+def main() -> int:
+    from naesview_app.config import AppPaths
+    from naesview_app.shell import run_window
+
+    code = run_window(AppPaths.from_environ(os.environ), on_started=_drive)
+    print(f"EXIT {code}", flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
