@@ -66,7 +66,15 @@ class ZipArchive:
         try:
             with zipfile.ZipFile(_MapReader(self._map)) as zf:
                 infos = zf.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            NotImplementedError,  # "zip file version 22.6": a damaged central directory
+            ValueError,
+            OSError,
+            EOFError,
+            UnicodeDecodeError,
+        ) as exc:
             self._map.close()
             raise DatasetError(
                 f"dataset {label}: not a readable zip ({exc}); is the file complete?"
@@ -143,8 +151,10 @@ class ZipArchive:
         """The member's stored (compressed) bytes, as a view of the map."""
         start = member.header_offset
         end_header = start + _LOCAL_HEADER.size
-        if end_header > len(self._map):
-            raise ReaderError(f"member {member.name!r}: local header outside the file")
+        if start < 0 or end_header > len(self._map):
+            raise ReaderError(
+                f"member {member.name!r}: local header outside the file; re-create the zip"
+            )
         fields = _LOCAL_HEADER.unpack_from(self._map, start)
         if fields[0] != _LOCAL_SIGNATURE:
             raise ReaderError(f"member {member.name!r}: bad local header; re-create the zip")

@@ -329,3 +329,42 @@ def test_archive_head_never_raises_on_damaged_members() -> None:
             assert isinstance(archive.head(member, 132), bytes)
     finally:
         archive.close()
+
+
+def test_damaged_zips_only_ever_give_our_errors(tmp_path: Path) -> None:
+    """Random byte damage (mostly in the central directory): a DatasetError or ReaderErrors that
+    say what is wrong, never another exception and never an "unexpected" one."""
+    import random
+
+    source = write_zip(
+        tmp_path / "src.zip",
+        [(f"case{i}/ct.nii{'.gz' if i % 2 else ''}", _tiny(i)) for i in range(1, 4)],
+    )
+    original = source.read_bytes()
+    rng = random.Random(7)
+    target = tmp_path / "damaged.zip"
+    problems: list[str] = []
+    for _ in range(300):
+        data = bytearray(original)
+        for _ in range(rng.randint(1, 4)):
+            near_end = rng.random() < 0.6
+            at = len(data) - rng.randrange(1, 400) if near_end else rng.randrange(len(data))
+            data[at] = rng.randrange(256)
+        target.write_bytes(bytes(data))
+        try:
+            ds = open_dataset(target)
+        except DatasetError:
+            continue
+        with ds:
+            for case in ds.cases:
+                for ref in case.volumes:
+                    problems.extend(_unexpected(ds, case.id, ref.name))
+    assert problems == []
+
+
+def _unexpected(ds, case_id: int, name: str) -> list[str]:
+    try:
+        ds.read_volume(case_id, name)
+    except ReaderError as exc:
+        return [str(exc)] if "unexpected" in str(exc) else []
+    return []
