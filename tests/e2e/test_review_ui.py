@@ -220,22 +220,36 @@ def read_viewport(page, index: int) -> dict:
 
 
 def assert_shows(shown: dict, expected_rgb: np.ndarray, what: str) -> None:
-    """Every voxel on screen within one grey level of the expected colour."""
+    """Every voxel on screen within one grey level of the expected colour (voxels zoomed or
+    panned off the canvas are read as -1 and skipped)."""
     assert shown["status"] == "ok", what
     assert shown["rgb"].shape == expected_rgb.shape, what
-    diff = np.abs(shown["rgb"] - expected_rgb)
+    visible = shown["rgb"][..., 0] >= 0
+    assert visible.mean() > 0.2, f"{what}: only {visible.mean():.0%} of the slice is on screen"
+    diff = np.abs(shown["rgb"] - expected_rgb)[visible]
     bad = int((diff > 1).sum())
     assert bad == 0, f"{what}: {bad} channel values differ by more than 1 (max {diff.max()})"
 
 
-def expected_view(array, shown, mask=None, colour=(255, 48, 48), opacity=0.4) -> np.ndarray:
+def outline_of(mask_slice: np.ndarray) -> np.ndarray:
+    """Inside voxels with an outside 4-neighbour in the slice, or on its border."""
+    inside = mask_slice > 0
+    padded = np.pad(inside, 1, constant_values=False)
+    interior = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    interior &= inside
+    interior[0, :] = interior[-1, :] = interior[:, 0] = interior[:, -1] = False
+    return inside & ~interior
+
+
+def expected_view(
+    array, shown, mask=None, colour=(255, 48, 48), opacity=0.4, outline=False
+) -> np.ndarray:
     values = displayed_slice(array, shown["orientation"], shown["index"])
     grey = windowed(values, shown["window"]["center"], shown["window"]["width"])
     if mask is None:
         return np.repeat(grey[..., None], 3, axis=2)
-    return with_mask(
-        grey, displayed_slice(mask, shown["orientation"], shown["index"]), colour, opacity
-    )
+    drawn = displayed_slice(mask, shown["orientation"], shown["index"])
+    return with_mask(grey, outline_of(drawn) if outline else drawn, colour, opacity)
 
 
 def wait_case(page, index: int) -> None:
@@ -507,4 +521,174 @@ def test_restart_resumes_at_the_next_case(stack: Stack, app_home: Path, browser)
         page.wait_for_selector(".done-overlay:not([hidden])", timeout=15000)
         assert "All cases reviewed" in page.inner_text(".done-overlay")
     assert {r.review.case_id for r in wait_reviews(stack, 4) if r.current} == {0, 1, 2, 3}
+    assert errors == []
+
+
+def second_config() -> ProjectConfig:
+    """A 2×2 grid: mask outline, a prediction only case10 has, coronal, sagittal; comment
+    required; the case label shows the part after the first `e` (case1 -> 1)."""
+    return ProjectConfig(
+        question="Which is better?",
+        viewports=ViewportGrid(
+            rows=2,
+            columns=2,
+            viewports=(
+                Viewport(
+                    orientation="axial",
+                    layers=(
+                        Layer(volume="image.nii.gz"),
+                        Layer(volume="mask.nii.gz", is_mask=True, colour="#00ff00", outline=True),
+                    ),
+                ),
+                Viewport(
+                    orientation="axial",
+                    layers=(
+                        Layer(volume="image.nii.gz"),
+                        Layer(volume="sub/prediction.nii", is_mask=True, colour="#3080ff"),
+                    ),
+                ),
+                Viewport(orientation="coronal", layers=(Layer(volume="image.nii.gz"),)),
+                Viewport(orientation="sagittal", layers=(Layer(volume="image.nii.gz"),)),
+            ),
+        ),
+        answers=(
+            AnswerOption(value="mask", label="Mask", key=1),
+            AnswerOption(value="prediction", label="Prediction", key=2),
+            AnswerOption(value="same", label="Same", key=3),
+        ),
+        label=CaseLabel(delimiter="e", parts=(1,)),
+        comment="required",
+    )
+
+
+def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_path: Path) -> None:
+    detail = stack.owner.client.create_project(
+        ProjectCreate(
+            public=ProjectPublic(title="Mask or prediction", short_description="Compare two."),
+            private=ProjectPrivate(instructions_md="Pick the better outline."),
+            config=second_config(),
+            fingerprint="cd" * 32,  # not mini.zip's
+            case_count=4,
+            status="open",
+        )
+    )
+    stack.reviewer.client.accept_invitation(stack.owner.client.create_invitation(detail.id).code)
+    errors: list[str] = []
+    image = canonical_volume("case1", "image.nii.gz")
+    mask = canonical_volume("case1", "mask.nii.gz")
+    with start_browser_app(tmp_path / "home") as app, new_page(browser, errors) as page:
+        page.goto(app.url)
+        sign_in(page, stack)
+        page.locator("[data-testid=project-card]", has_text="Mask or prediction").click()
+        page.fill("#dataset-path", str(MINI))
+        page.click(".path-form button[type=submit]")
+
+        # Not the owner's dataset: said clearly; cases lacking the prediction are listed.
+        warning = page.wait_for_selector("[data-testid=fingerprint-warning]", timeout=20000)
+        assert "not the same dataset" in warning.inner_text()
+        missing = page.locator("[data-testid=missing-volumes]")
+        assert "3 cases lack volumes" in missing.inner_text()
+        rows = missing.locator("tbody tr")
+        assert [rows.nth(i).inner_text().split("\t")[0] for i in range(3)] == [
+            "case1",
+            "case2",
+            "case3",
+        ]
+        assert "sub/prediction.nii" in missing.inner_text()
+        shot(page, "warnings.png", tmp_path)
+        page.click("[data-testid=start-review]")
+
+        page.wait_for_function(
+            """() => { const r = window.naesview.review; if (!r || r.index !== 0) return false;
+               r.viewer.renderNow();
+               return [0, 1, 2, 3].every((k) => r.viewer.viewportInfo(k)?.status === "ok"); }""",
+            timeout=20000,
+        )
+        assert page.inner_text("[data-testid=case-label]").strip() == "1"
+        assert "prediction" in page.inner_text("[data-testid=case-problems]")
+        assert page.locator(".viewport").count() == 4
+
+        # The mask as a green outline, exactly.
+        axial = read_viewport(page, 0)
+        assert_shows(
+            axial,
+            expected_view(image, axial, mask, colour=(0, 255, 0), opacity=1.0, outline=True),
+            "outlined mask",
+        )
+
+        # Comment required: a key alone does not move on; with a comment, ctrl+Enter does.
+        page.keyboard.press("3")
+        page.wait_for_timeout(300)
+        assert page.evaluate("() => window.naesview.review.index") == 0
+        assert "comment" in page.inner_text(".panel-message")
+        assert page.evaluate("() => document.activeElement.dataset.testid") == "comment"
+        page.keyboard.type("identical")
+        page.keyboard.press("Control+Enter")
+        page.wait_for_function("() => window.naesview.review.index === 1", timeout=20000)
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_function(
+            """() => { const r = window.naesview.review; if (r.index !== 0) return false;
+               r.viewer.renderNow(); return r.viewer.viewportInfo(2)?.status === "ok"; }""",
+            timeout=20000,
+        )
+
+        # Zoom with ctrl+wheel around the pointer: voxels grow, what is shown stays exact.
+        box = page.locator(".viewport").nth(2).bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        before = read_viewport(page, 2)
+        page.keyboard.down("Control")
+        page.mouse.wheel(0, -200)
+        page.keyboard.up("Control")
+        zoomed = read_viewport(page, 2)
+        assert zoomed["pxW"] > before["pxW"] * 1.2
+        assert_shows(zoomed, expected_view(image, zoomed), "zoomed coronal")
+
+        # Pan mode (w): a left drag moves the image by the drag.
+        page.keyboard.press("w")
+        left0 = page.evaluate("() => window.naesview.review.viewer.viewportInfo(2).fit.left")
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2, steps=4)
+        page.mouse.up()
+        page.evaluate("() => window.naesview.review.viewer.renderNow()")
+        left1 = page.evaluate("() => window.naesview.review.viewer.viewportInfo(2).fit.left")
+        assert abs((left1 - left0) - 40) < 1.5
+        page.keyboard.press("r")
+        assert (
+            page.evaluate("() => window.naesview.review.viewer.getState().viewports[2].zoom") == 1
+        )
+
+        # A CT preset sets exactly its window.
+        page.select_option("#preset", "ct-lung")
+        sagittal = read_viewport(page, 3)
+        assert sagittal["window"] == {"center": -600, "width": 1500}
+        assert_shows(sagittal, expected_view(image, sagittal), "lung window")
+
+        # Linked views: a click on the axial view moves coronal and sagittal to that voxel.
+        page.keyboard.press("w")  # back to W/L mode; a click without a drag changes nothing
+        page.keyboard.press("l")
+        ax = page.evaluate(
+            """() => { const i = window.naesview.review.viewer.viewportInfo(0);
+               return { ...i.fit, dpr: i.dpr }; }"""
+        )
+        box0 = page.locator(".viewport").nth(0).bounding_box()
+        u, v = 7, 30  # x = 7, y = 30
+        page.mouse.click(
+            box0["x"] + (ax["left"] + (u + 0.5) * ax["pxW"]) / ax["dpr"],
+            box0["y"] + (ax["top"] + (v + 0.5) * ax["pxH"]) / ax["dpr"],
+        )
+        slices = page.evaluate(
+            "() => window.naesview.review.viewer.getState().viewports.map((v) => v.slice)"
+        )
+        assert slices[2] == v  # coronal slice = y
+        assert slices[3] == u  # sagittal slice = x
+        shot(page, "grid.png", tmp_path)
+
+        # Sign out: back to the sign-in form.
+        page.click("[data-testid=sign-out]")
+        page.wait_for_selector("#password", timeout=15000)
+
+    records = [r for r in stack.owner.client.list_reviews(detail.id) if r.current]
+    assert [(r.review.case_id, r.review.answer, r.review.comment) for r in records] == [
+        (0, "same", "identical")
+    ]
     assert errors == []
