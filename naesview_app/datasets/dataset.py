@@ -74,6 +74,20 @@ class Dataset:
             )
         return self.cases[case_id]
 
+    def volume_head(self, case_id: int, volume_name: str, n: int) -> bytes:
+        """The first `n` (decompressed zip) bytes of a one-file volume, e.g. a NIfTI header.
+
+        Unverified (the CRC is checked when the volume is read); b"" when they cannot be read.
+        """
+        ref = self.case(case_id).volume(volume_name)
+        if ref is None or len(ref.members) != 1:
+            return b""
+        self._enter()
+        try:
+            return self._archive.head(ref.members[0], n)
+        finally:
+            self._leave()
+
     def read_volume(self, case_id: int, volume_name: str) -> Volume:
         """Decode one volume; raises ReaderError naming the case and the volume."""
         case = self.case(case_id)

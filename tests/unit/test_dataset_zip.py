@@ -368,3 +368,13 @@ def _unexpected(ds, case_id: int, name: str) -> list[str]:
     except ReaderError as exc:
         return [str(exc)] if "unexpected" in str(exc) else []
     return []
+
+
+def test_volume_head_gives_the_first_bytes_of_one_file_volumes() -> None:
+    with open_dataset(SHARED / "mini.zip") as ds:
+        head = ds.volume_head(0, "image.nii.gz", 64)
+        assert len(head) == 64
+        assert head[:2] == b"\x1f\x8b"
+        assert ds.volume_head(0, "no such volume", 64) == b""
+    with open_dataset(SHARED / "png_jpeg.zip") as ds:
+        assert ds.volume_head(0, "png", 64) == b""  # a folder: no single file to show

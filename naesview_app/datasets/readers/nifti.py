@@ -80,7 +80,7 @@ def read_nifti(
         stored = stored.view(dtype.newbyteorder("="))  # same bytes, then swapped in place
         stored.byteswap(inplace=True)
         stored = stored.view(dtype.newbyteorder("="))
-    directions, origin = _lps_frame(header)
+    directions, origin = lps_frame(header)
     zooms = [abs(float(z)) for z in header["pixdim"][1:4]]
     geometry = canonical_geometry(
         directions,
@@ -173,7 +173,7 @@ def data_offset(header: nib.Nifti1Header) -> int:
     return int(value) if math.isfinite(value) and value >= minimum else minimum
 
 
-def _lps_frame(header: nib.Nifti1Header) -> tuple[np.ndarray, tuple[float, float, float]]:
+def lps_frame(header: nib.Nifti1Header) -> tuple[np.ndarray, tuple[float, float, float]]:
     """Unit directions (LPS columns for i, j, k) and LPS origin, preferring sform like ITK.
 
     With neither sform nor qform code, ITK (so SimpleITK, the definition) places the volume at
@@ -196,6 +196,9 @@ def _lps_frame(header: nib.Nifti1Header) -> tuple[np.ndarray, tuple[float, float
         )
     t = lps[:, 3]
     return columns / norms, (float(t[0]), float(t[1]), float(t[2]))
+
+
+_lps_frame = lps_frame  # the name project/geometry.py first imported
 
 
 def _scaling(header: nib.Nifti1Header) -> tuple[float, float]:
