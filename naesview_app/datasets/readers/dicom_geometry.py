@@ -126,16 +126,17 @@ def _check_spacing(along: np.ndarray, labels: list[str]) -> None:
         off = np.abs(gaps - usual) > 0.01 * usual + 1e-3
         worst = int(np.argmax(np.abs(gaps - usual)))
         missing = round(gaps[worst] / usual) - 1
-        guess = (
-            f"about {missing} slice{'s' if missing > 1 else ''} missing"
-            if missing >= 1
-            else ("slices unevenly spaced")
-        )
+        if missing > 10:  # far more than a dropped slice or two
+            guess = "separate stacks in one folder? put each in its own folder"
+        elif missing >= 1:
+            guess = f"about {missing} slice{'s' if missing > 1 else ''} missing there"
+        else:
+            guess = "slices unevenly spaced"
         more = f"; {int(off.sum()) - 1} more uneven gaps" if off.sum() > 1 else ""
         raise GeometryError(
             f"slices are not evenly spaced: {gaps[worst]:.3f} mm between slice {worst + 1} "
             f"`{labels[worst]}` and slice {worst + 2} `{labels[worst + 1]}` of {along.size} where "
-            f"the usual spacing is {usual:.3f} mm ({guess} there{more})"
+            f"the usual spacing is {usual:.3f} mm ({guess}{more})"
         )
 
 
