@@ -127,3 +127,9 @@ def _error(code: str, message: str) -> dict:
 def _one_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return " ".join(lines)[:500] or "no details"
+
+
+# The owner's methods (owner_*) live in their own module; they join the Bridge here.
+from naesview_app.owner import install as _install_owner_methods  # noqa: E402
+
+_install_owner_methods(Bridge)
