@@ -3,6 +3,7 @@
 
 import { makeWindowMap } from "./windowing.js";
 import { fitSlice, sliceEndOffset, sliceGeometry, voxelToSlice } from "./slice.js";
+import { DEFAULTS } from "./viewer-state.js";
 
 const GREY = new Uint32Array(256);
 for (let g = 0; g < 256; g++) GREY[g] = (0xff000000 | (g << 16) | (g << 8) | g) >>> 0;
@@ -127,7 +128,11 @@ export function renderViewport(ctx, w, h, dpr, state, index, scratch) {
   ctx.fillRect(0, 0, w, h);
   if (!vol) return { geom: null, fit: null, status: "missing", problems: [] };
   const geom = sliceGeometry(vol.dims, vol.spacing, vp.orientation, vp.slice);
-  const fit = fitSlice(geom, w, h, vp.zoom, vp.panX * dpr, vp.panY * dpr);
+  // A margin keeps the corner texts and edge letters off the image at zoom 1.
+  const m = Math.min(Math.round(DEFAULTS.imageMargin * dpr), Math.floor(Math.min(w, h) / 8));
+  const fit = fitSlice(geom, w - 2 * m, h - 2 * m, vp.zoom, vp.panX * dpr, vp.panY * dpr);
+  fit.left += m;
+  fit.top += m;
   if (!sliceReady(vol, geom) || !state.windows[vol.name]) return { geom, fit, status: "loading", problems: [] };
 
   const problems = [];

@@ -24,6 +24,7 @@ export const DEFAULTS = Object.freeze({
   linked: false,
   maskColour: "#ff0000",
   maskOpacity: 0.4,
+  imageMargin: 24, // CSS px around the image at zoom 1, where the viewport's texts sit
 });
 
 /** Every event the viewer understands, with its payload. */
