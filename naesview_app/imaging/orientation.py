@@ -10,6 +10,7 @@ Stored arrays are in the file's ``[k, j, i]`` order (index axis i is the last nu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,22 +32,24 @@ class CanonicalGeometry:
 def nearest_patient_axes(directions: np.ndarray) -> list[tuple[int, float]]:
     """For each index axis (column of `directions`), its nearest patient axis and sign.
 
-    Ties or two columns nearest the same patient axis (exactly 45 degrees) are resolved greedily
-    by the largest absolute component, so every patient axis is used once.
+    ITK's rule (``DICOMOrientation::DirectionCosinesToOrientation``): take the largest absolute
+    entry of the whole matrix, pair its patient axis (row) with its index axis (column), drop
+    that row and column, repeat. Equal values go to the later entry in row-major order, as in
+    ITK's multimap. Without conflicts this is each column's largest entry.
     """
-    absd = np.abs(directions)
-    chosen = [int(np.argmax(absd[:, s])) for s in range(3)]
-    if len(set(chosen)) < 3:
-        chosen = [-1, -1, -1]
-        order = sorted(
-            ((absd[p, s], p, s) for p in range(3) for s in range(3)), key=lambda t: -t[0]
-        )
-        used: set[int] = set()
-        for _, p, s in order:
-            if chosen[s] == -1 and p not in used:
-                chosen[s] = p
-                used.add(p)
-    return [(p, 1.0 if directions[p, s] >= 0 else -1.0) for s, p in enumerate(chosen)]
+    entries = sorted(
+        ((abs(float(directions[p, s])), p * 3 + s, p, s) for p in range(3) for s in range(3)),
+        reverse=True,
+    )
+    chosen = [-1, -1, -1]
+    used_rows: set[int] = set()
+    for _, _, p, s in entries:
+        if chosen[s] == -1 and p not in used_rows:
+            chosen[s] = p
+            used_rows.add(p)
+    return [
+        (p, -1.0 if math.copysign(1.0, directions[p, s]) < 0 else 1.0) for s, p in enumerate(chosen)
+    ]
 
 
 def canonical_geometry(

@@ -81,6 +81,26 @@ def test_orientation_matches_dicomorient(codes: str, tilt: float, tmp_path: Path
     _assert_like_sitk(gzip.compress(img.to_bytes()), tmp_path)
 
 
+def _rotated(az: float, ax: float, ay: float) -> np.ndarray:
+    affine = np.eye(4)
+    m = _rotation(2, az) @ _rotation(0, ax) @ _rotation(1, ay) @ np.diag([0.9, 1.1, 2.0])
+    affine[:3, :3] = m
+    affine[:3, 3] = (1.0, 2.0, 3.0)
+    return affine
+
+
+ROTATIONS = [(45, 0, 0), (45, 45, 0), (30, 45, 0), (45, 45, 45), (60, 60, 60), (90, 45, 30)] + [
+    tuple(float(a) for a in np.random.default_rng(1).uniform(-180, 180, 3)) for _ in range(12)
+]
+
+
+@pytest.mark.parametrize("angles", ROTATIONS)
+def test_ties_and_oblique_frames_resolve_like_itk(angles, tmp_path: Path) -> None:
+    # Exact 45 degree ties and two axes near one patient axis: ITK pairs greedily.
+    img = nib.Nifti1Image(_image(), _rotated(*angles))
+    _assert_like_sitk(img.to_bytes(), tmp_path, ".nii")
+
+
 @pytest.mark.parametrize("dtype", [">i2", "<u2", "uint8", "int8", ">f4", "<f8", "<i4"])
 def test_sample_types_and_byte_orders(dtype: str, tmp_path: Path) -> None:
     img = nib.Nifti1Image(_image(dtype=dtype), _affine("LAS", (1.0, 1.0, 2.0)))
