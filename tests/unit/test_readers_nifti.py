@@ -133,6 +133,44 @@ def test_frame_from_sform_or_qform_or_neither(which: str, tmp_path: Path) -> Non
     _assert_like_sitk(img.to_bytes(), tmp_path, ".nii")
 
 
+_TURNED = _rotated(17, 0, 0)
+_SHEARED = np.array([[2, 0.5, 0, 10], [0, 2, 0, 20], [0, 0, 3, 30], [0, 0, 0, 1.0]])
+
+
+@pytest.mark.parametrize(
+    ("sform", "s_code", "qform", "q_code"),
+    [
+        (np.diag([1, 1, 1, 1.0]), 2, _TURNED, 1),  # aligned sform vs scanner qform: qform
+        (np.diag([1, 1, 1, 1.0]), 4, _TURNED, 1),  # MNI sform vs scanner qform: qform
+        (np.diag([1, 1, 1, 1.0]), 1, _TURNED, 1),  # scanner sform wins
+        (np.diag([1, 1, 1, 1.0]), 3, _TURNED, 2),
+        (_TURNED, 2, _TURNED, 1),  # the same transform twice
+        (_SHEARED, 1, np.diag([2, 2, 3, 1.0]), 1),  # sheared sform: qform
+        (np.diag([3, 3, 3, 1.0]), 1, np.eye(4), 1),  # sform scales differ from pixdim
+        (_TURNED, 2, None, 0),  # sform only, not scanner
+    ],
+)
+def test_sform_or_qform_chosen_like_itk(sform, s_code, qform, q_code, tmp_path: Path) -> None:
+    img = nib.Nifti1Image(_image(), None)
+    img.header.set_sform(sform, code=s_code)
+    img.header.set_qform(qform, code=q_code)
+    if s_code == 1 and sform[0, 0] == 3:
+        img.header.set_zooms((1.0, 1.0, 1.0))
+    _assert_like_sitk(img.to_bytes(), tmp_path, ".nii")
+
+
+def test_sheared_sform_without_qform_is_refused_like_itk(tmp_path: Path) -> None:
+    img = nib.Nifti1Image(_image(), None)
+    img.header.set_sform(_SHEARED, code=1)
+    img.header.set_qform(None, code=0)
+    path = tmp_path / "shear.nii"
+    path.write_bytes(img.to_bytes())
+    with pytest.raises(RuntimeError, match="orthonormal"):
+        sitk.ReadImage(str(path))
+    with pytest.raises(ReaderError, match="shear"):
+        read_nifti(path.read_bytes())
+
+
 @pytest.mark.parametrize("gz", [False, True])
 def test_nifti2_reads_like_the_same_nifti1(gz: bool, tmp_path: Path) -> None:
     # SimpleITK 2.5 cannot read NIfTI-2: the NIfTI-1 twin (checked against it) is the reference.

@@ -19,6 +19,7 @@ import nibabel as nib
 import numpy as np
 
 from naesview_app.datasets.gunzip import gunzip, gunzip_head, is_gzip
+from naesview_app.datasets.readers.nifti_frame import lps_frame
 from naesview_app.errors import ReaderError
 from naesview_app.imaging.orientation import apply_reorientation, canonical_geometry
 from naesview_app.imaging.volume import Volume
@@ -171,31 +172,6 @@ def data_offset(header: nib.Nifti1Header) -> int:
     if math.isfinite(value) and value > _MAX_VOX_OFFSET:
         raise ReaderError(f"impossible vox_offset {value:.0f} (header extensions over 256 MiB)")
     return int(value) if math.isfinite(value) and value >= minimum else minimum
-
-
-def lps_frame(header: nib.Nifti1Header) -> tuple[np.ndarray, tuple[float, float, float]]:
-    """Unit directions (LPS columns for i, j, k) and LPS origin, preferring sform like ITK.
-
-    With neither sform nor qform code, ITK (so SimpleITK, the definition) places the volume at
-    the origin with identity LPS directions; we do the same.
-    """
-    affine = None
-    if int(header["sform_code"]) > 0:
-        affine = header.get_sform()
-    elif int(header["qform_code"]) > 0:
-        affine = header.get_qform()
-    if affine is None or not np.all(np.isfinite(affine)):
-        return np.eye(3), (0.0, 0.0, 0.0)
-    lps = np.diag([-1.0, -1.0, 1.0]) @ np.asarray(affine, dtype=np.float64)[:3]
-    columns = lps[:, :3]
-    with np.errstate(over="ignore", invalid="ignore"):
-        norms = np.linalg.norm(columns, axis=0)
-    if not np.all((norms > 0) & np.isfinite(norms)):
-        raise ReaderError(
-            "the orientation matrix has a zero or infinite column; cannot place the volume"
-        )
-    t = lps[:, 3]
-    return columns / norms, (float(t[0]), float(t[1]), float(t[2]))
 
 
 _lps_frame = lps_frame  # the name project/geometry.py first imported
