@@ -50,7 +50,10 @@ function unwrap(method, result) {
  * no pywebview; otherwise waits for pywebview.
  */
 export async function connectBridge() {
-  const token = window.pywebview ? null : browserToken();
+  // The window opens the page with ?token= too and uses HTTP: pywebview's js_api answers through
+  // eval(), which this page's CSP forbids (docs/dev/bridge.md). The pywebview path below is only
+  // a fallback for a page opened without a token.
+  const token = browserToken();
   if (token) {
     const call = async (method, args = {}) => {
       let response;
@@ -71,7 +74,9 @@ export async function connectBridge() {
       }
       throw new BridgeError("http", `The app answered ${response.status} to ${method}; restart naesView.`);
     };
-    return { mode: "browser", token, call };
+    // "window" (native file dialog through choose_dataset) or "browser": Python knows which.
+    const info = await call("app_info");
+    return { mode: info.mode === "window" ? "window" : "browser", token, call };
   }
   if (!(await waitForPywebview(15000))) {
     throw new BridgeError("no-bridge", "This page needs the naesView app: open the address it printed (with ?token=…).");
