@@ -6,6 +6,7 @@ but the reader itself.
 
 from __future__ import annotations
 
+import mmap
 import zipfile
 from collections import defaultdict
 from io import BytesIO
@@ -137,3 +138,30 @@ def test_is_dicom_looks_at_byte_128() -> None:
     assert is_dicom(b"\0" * 128 + b"DICM" + b"\2\0")
     assert not is_dicom(b"DICM" + b"\0" * 200)
     assert not is_dicom(b"\0" * 128 + b"DIC")
+
+
+@pytest.mark.parametrize("volume", ["T1", "BOLD", "CT", "T1_sag"])
+def test_views_of_a_mapped_stored_zip_read_the_same_and_are_let_go(
+    folders: dict, manifest: dict, volume: str, tmp_path: Path
+) -> None:
+    """Stored zip members arrive as memoryviews of an mmap: same voxels, and no view survives
+    the read (else the map could not be closed)."""
+    case = "patient10" if volume in ("CT", "T1_sag") else "patient2"
+    files = folders["dicom_multiseq.zip"][(case, volume)]
+    path = tmp_path / "stored.bin"
+    path.write_bytes(b"".join(data for _, data in files))
+    expected = _expected(manifest, "dicom_multiseq.zip")[0][(case, volume)]
+    with path.open("rb") as fh:
+        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        view = memoryview(mapped)
+        offsets = np.cumsum([0] + [len(data) for _, data in files])
+        views = [
+            (member, view[start:end])
+            for (member, _), start, end in zip(files, offsets[:-1], offsets[1:], strict=True)
+        ]
+        vol = read_dicom_series(views, name=volume)
+        del views
+        view.release()
+        mapped.close()  # BufferError if the reader kept any view of the map
+    assert vol.sha256() == expected["sha256"]
+    assert list(vol.shape) == expected["shape"]

@@ -34,18 +34,21 @@ from naesview_app.datasets.readers.dicom_geometry import (
     canonical_layout,
     stack_geometry,
 )
-from naesview_app.datasets.readers.dicom_native import parse_file
+from naesview_app.datasets.readers.dicom_native import Buffer, parse_file
 from naesview_app.errors import ReaderError
 from naesview_app.imaging.volume import Reorientation, Volume
 
 
-def is_dicom(head: bytes) -> bool:
+def is_dicom(head: Buffer) -> bool:
     """A DICOM Part 10 file: 128-byte preamble, then ``DICM``."""
     return len(head) >= 132 and head[128:132] == b"DICM"
 
 
-def read_dicom_series(files: Sequence[tuple[str, bytes]], *, name: str) -> Volume:
+def read_dicom_series(files: Sequence[tuple[str, Buffer]], *, name: str) -> Volume:
     """Read one folder's DICOM files, given as (member name, bytes), into a canonical Volume.
+
+    The bytes may be any buffer (bytes, bytearray, memoryview); uncompressed pixels are read
+    from it in place while the volume is built, and nothing refers to it afterwards.
 
     Raises ReaderError (MissingDecoderError when a codec plugin is not installed) with a one-line
     message naming the volume; no other exception escapes for any input bytes.
@@ -58,7 +61,7 @@ def read_dicom_series(files: Sequence[tuple[str, bytes]], *, name: str) -> Volum
         raise ReaderError(f"malformed DICOM header: {first_line(exc)}", volume=name) from None
 
 
-def _read_series(files: Sequence[tuple[str, bytes]], name: str) -> Volume:
+def _read_series(files: Sequence[tuple[str, Buffer]], name: str) -> Volume:
     if not files:
         raise ReaderError("folder holds no DICOM files", volume=name)
     labels = [PurePosixPath(member).name or member for member, _ in files]
@@ -110,7 +113,7 @@ def _read_series(files: Sequence[tuple[str, bytes]], name: str) -> Volume:
     )
 
 
-def decode_files_only(files: Sequence[tuple[str, bytes]]) -> int:
+def decode_files_only(files: Sequence[tuple[str, Buffer]]) -> int:
     """The floor for benchmarks: parse and decode every file with pydicom, nothing else.
 
     Returns the number of decoded bytes (so the work cannot be optimised away).
@@ -121,7 +124,7 @@ def decode_files_only(files: Sequence[tuple[str, bytes]]) -> int:
     return total
 
 
-def _parse(data: bytes, label: str, name: str) -> tuple[Dataset, np.ndarray | None]:
+def _parse(data: Buffer, label: str, name: str) -> tuple[Dataset, np.ndarray | None]:
     # pydicom's warnings on vendor quirks are left to logging: catch_warnings is not thread-safe.
     try:
         return parse_file(data)

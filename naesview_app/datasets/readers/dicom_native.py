@@ -23,6 +23,9 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+Buffer = bytes | bytearray | memoryview
+"""A file's bytes: the dataset layer hands stored zip members over as views of the map."""
+
 _PIXEL_DATA_TAG = (0x7FE0, 0x0010)
 _LONG_LENGTH_VRS = {b"OB", b"OW", b"OD", b"OF", b"OL", b"OV", b"UN"}
 _UNDEFINED_LENGTH = 0xFFFFFFFF
@@ -30,7 +33,7 @@ MAX_INFLATED_BYTES = 2 * 1024**3  # one deflated file; checked before pydicom in
 _DEFLATED = DeflatedExplicitVRLittleEndian.encode()
 
 
-def parse_file(data: bytes) -> tuple[Dataset, np.ndarray | None]:
+def parse_file(data: Buffer) -> tuple[Dataset, np.ndarray | None]:
     """The dataset, plus the pixels as ``[frame, row, column]`` when they could stay in place.
 
     When the second item is None the dataset holds Pixel Data (if the file has any) for pydicom.
@@ -57,22 +60,22 @@ def parse_file(data: bytes) -> tuple[Dataset, np.ndarray | None]:
     return ds, None
 
 
-def _deflated_data_offset(data: bytes) -> int | None:
+def _deflated_data_offset(data: Buffer) -> int | None:
     """Where the deflated data set starts, when the file meta (from byte 132) names Deflate."""
     at, deflated = 132, False
     while len(data) >= at + 8 and struct.unpack_from("<H", data, at)[0] == 0x0002:
         element = struct.unpack_from("<H", data, at + 2)[0]
-        if data[at + 4 : at + 6] in _LONG_LENGTH_VRS:
+        if bytes(data[at + 4 : at + 6]) in _LONG_LENGTH_VRS:
             (length,), value = struct.unpack_from("<I", data, at + 8), at + 12
         else:
             (length,), value = struct.unpack_from("<H", data, at + 6), at + 8
         if element == 0x0010:
-            deflated = data[value : value + length].rstrip(b"\0 ") == _DEFLATED
+            deflated = bytes(data[value : value + length]).rstrip(b"\0 ") == _DEFLATED
         at = value + length
     return at if deflated else None
 
 
-def _inflates_within(data: bytes, start: int, limit: int) -> bool:
+def _inflates_within(data: Buffer, start: int, limit: int) -> bool:
     """Count the inflated size in bounded pieces (pydicom inflates all of it at once)."""
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     total = 0
@@ -90,13 +93,13 @@ def _inflates_within(data: bytes, start: int, limit: int) -> bool:
     return True
 
 
-def _pixels_in_place(data: bytes, at: int, ds: Dataset, *, implicit: bool) -> np.ndarray | None:
+def _pixels_in_place(data: Buffer, at: int, ds: Dataset, *, implicit: bool) -> np.ndarray | None:
     """Pixel Data as a view on `data`, or None when the layout is not the simple one."""
     if len(data) < at + 8 or struct.unpack_from("<HH", data, at) != _PIXEL_DATA_TAG:
         return None
     if implicit:
         (length,), header = struct.unpack_from("<I", data, at + 4), 8
-    elif data[at + 4 : at + 6] in _LONG_LENGTH_VRS:
+    elif bytes(data[at + 4 : at + 6]) in _LONG_LENGTH_VRS:
         (length,), header = struct.unpack_from("<I", data, at + 8), 12
     else:
         return None
