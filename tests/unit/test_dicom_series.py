@@ -337,9 +337,20 @@ def test_mixed_sizes_are_refused() -> None:
 
 def test_mixed_orientations_are_refused() -> None:
     a, _ = make_series(n=3)
-    b, _ = make_series(n=1, orientation=CORONAL, origin=(0.0, 0.0, 80.0))
-    with pytest.raises(ReaderError, match="different orientations"):
+    b, _ = make_series(n=3, orientation=CORONAL, origin=(0.0, 0.0, 80.0), seed=4)
+    with pytest.raises(ReaderError, match=r"different orientations: 3 of 6 .*one stack\)"):
         read_dicom_series(a + b, name="orient")
+
+
+def test_a_localizer_among_the_slices_is_named() -> None:
+    axial, _ = make_series(n=8)
+    scout, _ = make_series(n=1, orientation=CORONAL, origin=(0.0, 0.0, 80.0), seed=4)
+    files = scout + axial  # the odd one first: the majority still decides
+    with pytest.raises(ReaderError) as caught:
+        read_dicom_series(files, name="CT")
+    message = str(caught.value)
+    assert "1 of 9 (e.g. `IM0001`) are not oriented like the others" in message
+    assert "a localizer or scout image? remove it from the folder" in message
 
 
 def test_mixed_pixel_spacing_is_refused() -> None:

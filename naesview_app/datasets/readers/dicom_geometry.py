@@ -10,6 +10,7 @@ z spacing and z direction come from the first and last positions) then `DICOMOri
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -79,14 +80,24 @@ def stack_geometry(
             f"ImageOrientationPatient (e.g. `{missing[0]}`), so they cannot be stacked"
         )
     orientations = np.array([s.orientation for s in slices], dtype=np.float64)
-    odd = np.flatnonzero(np.abs(orientations - orientations[0]).max(axis=1) > ORIENTATION_TOLERANCE)
+    # The orientation most slices share is the stack's; the others are named.
+    rounded = Counter(tuple(np.round(o, 3)) for o in orientations.tolist())
+    usual_key = np.array(rounded.most_common(1)[0][0])
+    usual = int(np.argmin(np.abs(orientations - usual_key).max(axis=1)))
+    odd = np.flatnonzero(
+        np.abs(orientations - orientations[usual]).max(axis=1) > ORIENTATION_TOLERANCE
+    )
     if odd.size:
-        raise GeometryError(
-            f"slices have different orientations: `{slices[int(odd[0])].label}` is not oriented "
-            f"like `{slices[0].label}` ({odd.size} of {len(slices)} differ); "
-            "one folder must hold one stack"
+        hint = (
+            "a localizer or scout image? remove it from the folder"
+            if odd.size <= 3 and odd.size * 4 < len(slices)
+            else "one folder must hold one stack"
         )
-    row, col = orientations[0, :3], orientations[0, 3:]
+        raise GeometryError(
+            f"slices have different orientations: {odd.size} of {len(slices)} (e.g. "
+            f"`{slices[int(odd[0])].label}`) are not oriented like the others ({hint})"
+        )
+    row, col = orientations[usual, :3], orientations[usual, 3:]
     normal = np.cross(row, col)
     positions = np.array([s.position for s in slices], dtype=np.float64)
     along = positions @ normal
