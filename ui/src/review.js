@@ -82,7 +82,14 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   const screen = h("div.screen.review", {}, bar0, h("div.review-body", {}, h("div.viewer-wrap", {}, grid, doneOverlay), panel), help.node);
 
   // ---- viewer -----------------------------------------------------------------------------
-  const viewer = createViewer(grid, { onChange: (state, event) => syncTools(state, event) });
+  // Timings of the case on screen (ms since it was asked for): first image drawn, all voxels in.
+  let timing = { start: 0, firstDraw: null, allVoxels: null };
+  const viewer = createViewer(grid, {
+    onChange: (state, event) => syncTools(state, event),
+    onRender: (infos) => {
+      if (timing.firstDraw === null && infos.some((i) => i.status === "ok")) timing.firstDraw = performance.now() - timing.start;
+    },
+  });
 
   function syncTools(state) {
     dragWindowBtn.classList.toggle("is-on", state.leftDrag === "window");
@@ -195,6 +202,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   async function go(i) {
     if (i < 0 || i >= total) return;
     const myGeneration = ++generation;
+    const asked = performance.now();
     hideDone();
     message.textContent = "";
     let info;
@@ -206,10 +214,13 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     }
     if (myGeneration !== generation) return;
     const t0 = performance.now();
+    timing = { start: asked, firstDraw: null, allVoxels: null };
+    const myTiming = timing;
     index = i;
     shownInfo = info;
     const e = cache.get(i) ?? entry(i);
     const handles = startFetch(i, e, info);
+    Promise.all([...handles.values()].map((hd) => hd.done)).then(() => { myTiming.allVoxels = performance.now() - asked; }, () => {});
     const state = stateFor(info, handles);
     viewer.setState(state, config.viewports);
     viewer.renderNow(); // a prefetched case appears in this frame, not the next
@@ -448,6 +459,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     get index() { return index; },
     get caseInfo() { return shownInfo; },
     get lastSwitchMs() { return lastSwitchMs; },
+    get timing() { return { firstDrawMs: timing.firstDraw, allVoxelsMs: timing.allVoxels }; },
     elapsedMs: () => timer.elapsedMs(),
     windowText: (i) => {
       const s = viewer.getState();

@@ -26,7 +26,7 @@ export function formatWindowNumber(x) {
  * Create the viewer in `container`. `onChange(state, event)` is told about every event
  * (the review screen uses it for its toolbar). Returns the viewer's small API.
  */
-export function createViewer(container, { onChange = () => {} } = {}) {
+export function createViewer(container, { onChange = () => {}, onRender = () => {} } = {}) {
   let state = null;
   let cells = [];
   let infos = [];
@@ -48,10 +48,12 @@ export function createViewer(container, { onChange = () => {} } = {}) {
     if (!frame) frame = requestAnimationFrame(() => { frame = 0; renderNow(); });
   }
 
-  function renderNow() {
+  /** Draw now (all viewports, or only viewport `only`) instead of at the next frame. */
+  function renderNow(only = null) {
     if (!state) return;
     const t0 = performance.now();
     infos = cells.map((cell, i) => {
+      if (only !== null && i !== only && infos[i]) return infos[i];
       const { canvas, ctx, scratch } = cell;
       const ratio = dpr();
       const w = Math.max(1, Math.round(canvas.clientWidth * ratio));
@@ -62,6 +64,7 @@ export function createViewer(container, { onChange = () => {} } = {}) {
       return { ...info, dpr: ratio, width: w, height: h };
     });
     lastRenderMs = performance.now() - t0;
+    onRender(infos);
   }
 
   function updateOverlay(cell, info, i) {

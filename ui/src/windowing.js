@@ -7,6 +7,8 @@
 // For 8- and 16-bit integer volumes a lookup table over every stored sample is built once per
 // window change (65,536 entries at most), so drawing a slice is one table read per pixel.
 
+const GREY_RGBA = new Uint32Array(256).map((_, g) => (0xff000000 | (g * 0x010101)) >>> 0);
+
 const LUT_DTYPES = { uint8: [0, 256], int8: [-128, 256], uint16: [0, 65536], int16: [-32768, 65536] };
 
 export const TYPED_ARRAYS = {
@@ -39,8 +41,8 @@ export function windowValue(value, center, width) {
 }
 
 /**
- * A mapping from stored samples to grey for one window: `{lut, offset}` for 8/16-bit integer
- * data (grey = lut[stored + offset]) or `{slope, intercept, low, w}` for the rest.
+ * A mapping from stored samples to grey for one window: `{rgba, offset}` for 8/16-bit integer
+ * data (packed grey = rgba[stored + offset]) or `{slope, intercept, low, w}` for the rest.
  */
 export function makeWindowMap(dtype, slope, intercept, center, width) {
   const s = slope ?? 1;
@@ -48,12 +50,31 @@ export function makeWindowMap(dtype, slope, intercept, center, width) {
   const range = LUT_DTYPES[dtype];
   if (range) {
     const [lo, n] = range;
-    const lut = new Uint8Array(n);
-    for (let k = 0; k < n; k++) lut[k] = windowValue((lo + k) * s + i, center, width);
-    // Packed opaque RGBA grey per stored sample: drawing is then one read and one write per pixel.
+    // Packed opaque RGBA grey per stored sample: drawing is then one read and one write per
+    // pixel. Inlined windowValue (same operations, same order): this runs on every W/L drag.
+    const w = Math.max(width, 1e-12);
+    const low = center - w / 2;
     const rgba = new Uint32Array(n);
-    for (let k = 0; k < n; k++) rgba[k] = (0xff000000 | (lut[k] * 0x010101)) >>> 0;
-    return { lut, rgba, offset: -lo, center, width };
+    const exact = (k) => {
+      const g = Math.floor((((lo + k) * s + i) - low) * 255 / w + 0.5);
+      rgba[k] = GREY_RGBA[g > 255 ? 255 : g >= 0 ? g : 0];
+    };
+    if (s === 0 || !Number.isFinite(s) || !Number.isFinite(i)) {
+      for (let k = 0; k < n; k++) exact(k);
+    } else {
+      // Below the window everything is black and above it white: only the samples whose value
+      // lies inside it (plus a safety margin) need the formula. A 400 HU window: ~400 entries.
+      const a = (low - i) / s - lo;
+      const b = (low + w - i) / s - lo;
+      const k0 = Math.max(0, Math.min(n, Math.floor(Math.min(a, b)) - 2));
+      const k1 = Math.max(0, Math.min(n, Math.ceil(Math.max(a, b)) + 3));
+      for (let k = k0; k < k1; k++) exact(k);
+      const below = s > 0 ? GREY_RGBA[0] : GREY_RGBA[255];
+      const above = s > 0 ? GREY_RGBA[255] : GREY_RGBA[0];
+      rgba.fill(below, 0, k0);
+      rgba.fill(above, k1, n);
+    }
+    return { rgba, offset: -lo, center, width };
   }
   const w = Math.max(width, 1e-12);
   // Same operations in the same order as windowValue, so float volumes match it bit for bit.
@@ -62,7 +83,7 @@ export function makeWindowMap(dtype, slope, intercept, center, width) {
 
 /** Grey of one stored sample through a window map (the renderer inlines this). */
 export function mapSample(map, stored) {
-  if (map.lut) return map.lut[stored + map.offset];
+  if (map.rgba) return map.rgba[stored + map.offset] & 255;
   const g = Math.floor((stored * map.slope + map.intercept - map.low) * 255 / map.w + 0.5);
   return g < 0 ? 0 : g > 255 ? 255 : g;
 }

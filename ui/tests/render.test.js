@@ -59,3 +59,22 @@ test("parseColour reads #rrggbb", () => {
   assert.deepEqual(parseColour("#10ff80"), [16, 255, 128]);
   assert.deepEqual(parseColour("bogus"), [255, 0, 0]);
 });
+
+test("outline via the four-voxels-at-a-time path equals the voxel-by-voxel definition", () => {
+  const n = 8;
+  const mask = new Uint8Array(2 * n * n);
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
+    if ((x - 4) ** 2 + (y - 3) ** 2 <= 7 || (x === 0 && y === 7)) mask[n * n + y * n + x] = 1;
+  }
+  const g = sliceGeometry([2, n, n], [1, 1, 1], "axial", 1);
+  const map = makeWindowMap("uint8", 1, 0, 127.5, 255);
+  const px = paintSlice(new Uint32Array(n * n), g, new Uint8Array(2 * n * n), map,
+    [{ data: mask, rgb: [0, 0, 255], opacity: 1, outline: true }]);
+  const at = (x, y) => (x >= 0 && y >= 0 && x < n && y < n ? mask[n * n + y * n + x] : 0);
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
+    const inside = at(x, y) > 0;
+    const border = x === 0 || y === 0 || x === n - 1 || y === n - 1;
+    const edge = inside && (border || !(at(x - 1, y) && at(x + 1, y) && at(x, y - 1) && at(x, y + 1)));
+    assert.equal((px[y * n + x] >>> 16) & 255, edge ? 255 : 0, `x=${x} y=${y}`);
+  }
+});

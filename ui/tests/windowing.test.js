@@ -12,12 +12,24 @@ test("windowValue maps the window's ends to 0 and 255 and clamps outside", () =>
 
 test("int16 lookup table applies slope and intercept (stored = HU + 1024)", () => {
   const map = makeWindowMap("int16", 1, -1024, 40, 400);
-  assert.equal(map.lut.length, 65536);
+  assert.equal(map.rgba.length, 65536);
   for (const stored of [-32768, 0, 500, 1024, 1064, 1264, 32767]) {
     assert.equal(mapSample(map, stored), windowValue(stored - 1024, 40, 400), `stored ${stored}`);
   }
   // The intercept really is used: stored 1064 is HU 40, the centre.
   assert.equal(mapSample(map, 1064), 128);
+});
+
+test("every stored value of every integer type maps exactly as the reference (any slope sign)", () => {
+  for (const [dtype, lo, hi] of [["uint8", 0, 255], ["int8", -128, 127], ["int16", -32768, 32767], ["uint16", 0, 65535]]) {
+    for (const [slope, intercept, center, width] of [[1, 0, 40, 400], [1, -1024, -600, 1500], [0.37, 12.5, 100, 0.9], [-2, 5, 0, 300], [0, 7, 7, 1], [3.3, 0, 1e5, 2e5]]) {
+      const map = makeWindowMap(dtype, slope, intercept, center, width);
+      for (let s = lo; s <= hi; s++) {
+        const want = windowValue(s * slope + intercept, center, width);
+        if (mapSample(map, s) !== want) assert.fail(`${dtype} ${slope}/${intercept} W${width} L${center}: stored ${s} -> ${mapSample(map, s)}, want ${want}`);
+      }
+    }
+  }
 });
 
 test("uint8, int8 and uint16 tables cover every stored value", () => {
@@ -31,7 +43,7 @@ test("uint8, int8 and uint16 tables cover every stored value", () => {
 
 test("float volumes are windowed exactly like the reference definition", () => {
   const map = makeWindowMap("float32", 1.29035, 0.5, 300.25, 611.5);
-  assert.equal(map.lut, undefined);
+  assert.equal(map.rgba, undefined);
   const values = new Float32Array([-10, 0, 1.5, 100.3, 231.7, 400, 1e6]);
   for (const s of values) assert.equal(mapSample(map, s), windowValue(s * 1.29035 + 0.5, 300.25, 611.5));
 });
