@@ -15,11 +15,11 @@ import os
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import deflate
 
+from naesview_app.datasets.central_directory import Member, read_central_directory
 from naesview_app.datasets.gunzip import crc32
 from naesview_app.errors import DatasetError, ReaderError
 
@@ -32,21 +32,6 @@ MAX_DEFLATE_RATIO = 1032
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 FINGERPRINT_TAG = b"naesview-fingerprint/1\n"
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    """One file of the zip, as its central directory describes it."""
-
-    name: str
-    size: int
-    """Declared uncompressed size."""
-    compressed_size: int
-    crc: int
-    method: int
-    encrypted: bool
-    header_offset: int
-    is_dir: bool
 
 
 class ZipArchive:
@@ -63,6 +48,11 @@ class ZipArchive:
                 self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         except OSError as exc:
             raise DatasetError(f"dataset {label}: cannot open ({exc.strerror or exc})") from exc
+        fast = read_central_directory(self._map)
+        self.members: list[Member] = fast if fast is not None else self._members_by_zipfile(label)
+
+    def _members_by_zipfile(self, label: str) -> list[Member]:
+        """The standard library's parser: ZIP64 and unusual archives, and its error messages."""
         try:
             with zipfile.ZipFile(_MapReader(self._map)) as zf:
                 infos = zf.infolist()
@@ -79,7 +69,7 @@ class ZipArchive:
             raise DatasetError(
                 f"dataset {label}: not a readable zip ({exc}); is the file complete?"
             ) from exc
-        self.members: list[Member] = [
+        return [
             Member(
                 name=i.filename,
                 size=i.file_size,
@@ -209,13 +199,11 @@ def fingerprint(members: list[Member], *, include: set[str] | None = None) -> st
         for m in members
         if not m.is_dir and (include is None or m.name in include)
     )
-    digest = hashlib.sha256(FINGERPRINT_TAG)
     pack = struct.Struct("<QI").pack
+    blob = [FINGERPRINT_TAG]
     for name, size, crc in entries:
-        digest.update(len(name).to_bytes(4, "little"))
-        digest.update(name)
-        digest.update(pack(size, crc))
-    return digest.hexdigest()
+        blob += (len(name).to_bytes(4, "little"), name, pack(size, crc))
+    return hashlib.sha256(b"".join(blob)).hexdigest()
 
 
 class _MapReader:

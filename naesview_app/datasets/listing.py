@@ -21,13 +21,13 @@ from naesview_app.datasets.readers import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class IgnoredMember:
     member: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DatasetIssue:
     """A problem that belongs to no case (unsafe member name, no cases, unreadable zip)."""
 
@@ -35,13 +35,13 @@ class DatasetIssue:
     member: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class VolumeIssue:
     volume: str
     error: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class VolumeRef:
     """A volume of a case: its name (path inside the case) and the reader kind that reads it."""
 
@@ -50,7 +50,7 @@ class VolumeRef:
     members: tuple[Member, ...] = field(repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Case:
     id: int
     name: str
@@ -87,50 +87,62 @@ def list_dataset(members: list[Member], sniff: Sniff) -> Listing:
 
     for member in members:
         name = member.name
-        reason = unsafe_member_reason(name) if _maybe_unsafe(name) else None
-        if reason:
-            errors.append(DatasetIssue(f"unsafe member name skipped: {reason}", member=name))
-            if not member.is_dir:
-                content.add(name)
+        if _maybe_unsafe(name):
+            reason = unsafe_member_reason(name)
+            if reason:
+                errors.append(DatasetIssue(f"unsafe member name skipped: {reason}", member=name))
+                if not member.is_dir:
+                    content.add(name)
+                continue
+        path = "/".join(p for p in name.split("/") if p) if "//" in name else name
+        top, _, rest = path.partition("/")
+        if not top:
             continue
-        parts = (
-            [p for p in name.split("/") if p]
-            if "//" in name or name[-1:] == "/"
-            else name.split("/")
-        )
-        if not parts:
-            continue
-        if parts[0] == "__MACOSX":
+        if top == "__MACOSX":
             ignored.append(IgnoredMember(name, "__MACOSX folder"))
             continue
-        if name[:1] == "." or "/." in name:
+        if path[:1] == "." or "/." in path:
             ignored.append(IgnoredMember(name, "dot-file or dot-folder"))
             continue
         if member.is_dir:
-            case_dirs.add(parts[0])
+            case_dirs.add(top)
             continue
         content.add(name)
-        if len(parts) == 1:
+        if not rest:
             ignored.append(IgnoredMember(name, "file at the top level"))
             continue
-        case_files.setdefault(parts[0], []).append(("/".join(parts[1:]), member))
+        files = case_files.get(top)
+        if files is None:
+            case_files[top] = files = []
+        files.append((rest, member))
 
     for empty in sorted(case_dirs - case_files.keys(), key=natural_key):
         ignored.append(IgnoredMember(empty + "/", "empty folder"))
 
     names = sorted(case_files, key=natural_key)
-    cases = [_list_case(i, n, case_files[n], sniff) for i, n in enumerate(names)]
+    file_kinds: dict[str, str | None] = {}  # per listing: the same names recur in every case
+    cases = [_list_case(i, n, case_files[n], sniff, file_kinds) for i, n in enumerate(names)]
     return Listing(cases, ignored, errors, content)
 
 
-def _list_case(case_id: int, case_name: str, files: list[tuple[str, Member]], sniff: Sniff) -> Case:
+def _list_case(
+    case_id: int,
+    case_name: str,
+    files: list[tuple[str, Member]],
+    sniff: Sniff,
+    file_kinds: dict[str, str | None],
+) -> Case:
     volumes: list[VolumeRef] = []
     issues: list[VolumeIssue] = []
     folders: dict[str, list[tuple[str, Member]]] = {}
     for rel, member in files:
-        reader = file_reader_for(rel)
-        if reader is not None:
-            volumes.append(VolumeRef(rel, reader.kind, (member,)))
+        try:
+            kind = file_kinds[rel]
+        except KeyError:
+            reader = file_reader_for(rel)
+            kind = file_kinds[rel] = reader.kind if reader is not None else None
+        if kind is not None:
+            volumes.append(VolumeRef(rel, kind, (member,)))
             continue
         folder, _, _ = rel.rpartition("/")
         if not folder:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _DIGIT_RUNS = re.compile(r"([0-9]+)")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
+@functools.lru_cache(maxsize=8192)  # volume names ("image.nii.gz") repeat in every case
 def natural_key(name: str) -> tuple[tuple[int | str, ...], str]:
     """Sort key: ASCII digit runs compare as integers, other runs case-folded; raw name breaks ties.
 

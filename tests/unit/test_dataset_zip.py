@@ -12,6 +12,7 @@ import pytest
 
 from naesview_app.datasets import natural_key, open_dataset
 from naesview_app.datasets.archive import ZipArchive
+from naesview_app.datasets.central_directory import read_central_directory
 from naesview_app.datasets.naming import unsafe_member_reason
 from naesview_app.datasets.synthetic import ct_phantom, nifti_bytes, write_zip
 from naesview_app.errors import DatasetError, ReaderError
@@ -378,3 +379,38 @@ def test_volume_head_gives_the_first_bytes_of_one_file_volumes() -> None:
         assert ds.volume_head(0, "no such volume", 64) == b""
     with open_dataset(SHARED / "png_jpeg.zip") as ds:
         assert ds.volume_head(0, "png", 64) == b""  # a folder: no single file to show
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.relative_to(SHARED).as_posix() for p in SHARED.rglob("*.zip"))
+)
+def test_central_directory_parser_agrees_with_zipfile(name: str) -> None:
+    data = (SHARED / name).read_bytes()
+    fast = read_central_directory(data) if data else None
+    try:
+        infos = zipfile.ZipFile(SHARED / name).infolist()
+    except zipfile.BadZipFile:
+        assert fast is None  # left to zipfile, which explains the damage
+        return
+    assert fast is not None
+    assert [tuple(m) for m in fast] == [
+        (
+            i.filename,
+            i.file_size,
+            i.compress_size,
+            i.CRC,
+            i.compress_type,
+            bool(i.flag_bits & 1),
+            i.header_offset,
+            i.is_dir(),
+        )
+        for i in infos
+    ]
+
+
+def test_bytes_before_the_zip_are_allowed(tmp_path: Path) -> None:
+    inner = write_zip(tmp_path / "inner.zip", [("case1/ct.nii.gz", _tiny())]).read_bytes()
+    path = tmp_path / "sfx.zip"
+    path.write_bytes(b"#!/bin/sh\nexit 0\n" + inner)  # a self-extractor stub
+    with open_dataset(path) as ds:
+        assert ds.read_volume(0, "ct.nii.gz").shape == (4, 5, 6)
