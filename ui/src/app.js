@@ -5,9 +5,10 @@ import { connectBridge } from "./bridge.js";
 import { h, mount } from "./dom.js";
 import { projectScreen, projectsScreen, signInScreen } from "./screens.js";
 import { reviewScreen } from "./review.js";
+import { ownerScreens } from "./owner.js";
 
 const root = document.getElementById("app");
-const SCREENS = { signIn: signInScreen, projects: projectsScreen, project: projectScreen, review: reviewScreen };
+const SCREENS = { signIn: signInScreen, projects: projectsScreen, project: projectScreen, review: reviewScreen, ...ownerScreens };
 
 async function start() {
   let bridge;

@@ -3,6 +3,7 @@
 
 import { h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
+import { ownerEntry } from "./owner.js";
 
 const SERVER_KEY = "naesview.lastServer";
 const USER_KEY = "naesview.lastUser";
@@ -117,7 +118,7 @@ export function projectsScreen(ctx) {
   return h("div.screen", {},
     topBar(ctx, { title: "Projects" }),
     h("main.page", {},
-      h("div.page-head", {}, h("h1", {}, "Your projects"), joinForm),
+      h("div.page-head", {}, h("h1", {}, "Your projects"), ownerEntry(ctx), joinForm),
       err.node,
       list));
 }

@@ -1,0 +1,385 @@
+// The owner's screens: their projects, the project editor (form, dataset check, live preview,
+// thumbnail, project files, publish) and the manage page (status, invitations, members and
+// progress, exports). Screens are registered in app.js through `ownerScreens`.
+
+import { h } from "./dom.js";
+import { topBar } from "./screens.js";
+import { emptyDraft, ownerForm } from "./owner-form.js";
+import { createPreview } from "./owner-preview.js";
+
+const DATASET_KEY = "naesview.ownerDataset";
+const CASES_LISTED = 200;
+
+export const ownerScreens = { owner: ownerHomeScreen, ownerEdit: ownerEditScreen, ownerManage: ownerManageScreen };
+
+/** The projects screen's way in, for accounts that may own projects (else null). */
+export function ownerEntry(ctx) {
+  const role = ctx.info.signed_in?.role;
+  if (role !== "owner" && role !== "admin") return null;
+  ensureStyles();
+  return h("button.primary", { type: "button", "data-testid": "owner-entry", onclick: () => ctx.go("owner") }, "Manage & create projects");
+}
+
+function ensureStyles() {
+  if (document.querySelector("link[data-owner-css]")) return;
+  document.head.append(h("link", { rel: "stylesheet", href: "styles/owner.css", "data-owner-css": "1" }));
+}
+
+function errorLine() {
+  const node = h("p.error-line", { role: "alert", hidden: true, "data-testid": "owner-error" });
+  return {
+    node,
+    show(e) { node.textContent = e?.message ?? String(e); node.hidden = false; },
+    clear() { node.textContent = ""; node.hidden = true; },
+  };
+}
+
+async function busy(button, work) {
+  button.disabled = true;
+  button.classList.add("is-busy");
+  try { return await work(); } finally { button.disabled = false; button.classList.remove("is-busy"); }
+}
+
+function readFile(file, how) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(new Error(`${file.name}: cannot be read`));
+    if (how === "text") reader.readAsText(file); else reader.readAsDataURL(file);
+  });
+}
+
+function rememberedDataset(projectId) {
+  return localStorage.getItem(`${DATASET_KEY}.${projectId ?? "new"}`) ?? localStorage.getItem(DATASET_KEY) ?? "";
+}
+
+function rememberDataset(projectId, path) {
+  localStorage.setItem(DATASET_KEY, path);
+  if (projectId) localStorage.setItem(`${DATASET_KEY}.${projectId}`, path);
+}
+
+// ---- the owner's projects ----------------------------------------------------------------
+
+function ownerHomeScreen(ctx) {
+  ensureStyles();
+  const err = errorLine();
+  const list = h("div.project-list", { "data-testid": "owner-projects" }, h("p.muted", {}, "Loading…"));
+  const importInput = h("input", { id: "owner-import", type: "file", accept: ".json,application/json", "data-testid": "owner-import",
+    onchange: async (e) => {
+      err.clear();
+      const file = e.target.files[0];
+      if (!file) return;
+      try {
+        const draft = await ctx.bridge.call("owner_import_config", { text: await readFile(file, "text"), name: file.name });
+        ctx.go("ownerEdit", { draft });
+      } catch (e2) { err.show(e2); }
+      e.target.value = "";
+    } });
+  (async () => {
+    try {
+      const { projects } = await ctx.bridge.call("list_projects");
+      const mine = projects.filter((p) => p.role === "owner");
+      list.replaceChildren(...(mine.length ? mine.map((p) => h("div.owner-project-row.card", { "data-testid": "owner-project", "data-project-id": String(p.id) },
+        h("div.project-text", {}, h("div.project-title", {}, p.title), h("div.project-desc", {}, p.short_description)),
+        h("span.tag", {}, p.status),
+        h("button", { type: "button", "data-testid": "owner-manage", onclick: () => ctx.go("ownerManage", { projectId: p.id }) }, "Manage")))
+        : [h("p.muted", {}, "You own no project yet.")]));
+    } catch (e) { list.replaceChildren(); err.show(e); }
+  })();
+  return h("div.screen", {},
+    topBar(ctx, { back: { label: "Projects", action: () => ctx.go("projects") }, title: "Your projects as owner" }),
+    h("main.page", {},
+      h("div.page-head", {}, h("h1", {}, "Projects you own"),
+        h("div.owner-inline", {},
+          h("button.primary", { type: "button", "data-testid": "owner-new", onclick: () => ctx.go("ownerEdit", {}) }, "New project"),
+          h("label.owner-file-button", { for: "owner-import" }, "Import project file…"), importInput)),
+      err.node, list));
+}
+
+// ---- the editor -------------------------------------------------------------------------------
+
+function ownerEditScreen(ctx, { projectId = null, draft = null } = {}) {
+  ensureStyles();
+  const err = errorLine();
+  const body = h("main.page.owner-editor", {}, h("p.muted", {}, "Loading…"));
+  const screen = h("div.screen", {},
+    topBar(ctx, { back: projectId ? { label: "Manage", action: () => ctx.go("ownerManage", { projectId }) } : { label: "Your projects", action: () => ctx.go("owner") },
+      title: projectId ? "Edit project" : "New project" }),
+    err.node, body);
+  (async () => {
+    let start = draft ?? emptyDraft();
+    if (projectId) {
+      try {
+        const p = await ctx.bridge.call("owner_project", { project_id: projectId });
+        start = { title: p.title, short_description: p.short_description, instructions_md: p.instructions_md, thumbnail: p.thumbnail, config: p.config };
+      } catch (e) { body.replaceChildren(); err.show(e); return; }
+    }
+    body.replaceChildren(...editor(ctx, start, projectId, err));
+  })();
+  return screen;
+}
+
+function editor(ctx, start, projectId, err) {
+  let dataset = null;
+  let lastCheck = null;
+  let previewTimer = 0;
+  const preview = createPreview(ctx);
+  ctx.debug.ownerPreview = preview; // for tests: what the preview shows
+  const form = ownerForm(start, { onChange: () => { lastCheck = null; checkBox.replaceChildren(); schedulePreview(); } });
+
+  // dataset
+  const path = h("input", { id: "owner-dataset", value: rememberedDataset(projectId), placeholder: "/path/to/dataset.zip", spellcheck: false, "data-testid": "owner-dataset" });
+  const datasetInfo = h("p.muted", { "data-testid": "owner-dataset-info" }, "Open your dataset to pick volume names, check it and preview cases. It never leaves this computer.");
+  const caseSelect = h("select", { id: "owner-preview-case", "data-testid": "owner-preview-case", disabled: true, onchange: () => showPreview() });
+  const openButton = h("button", { type: "submit" }, "Open");
+  const openDataset = async () => {
+    err.clear();
+    try {
+      dataset = await ctx.bridge.call("owner_open_dataset", { path: path.value.trim() });
+      rememberDataset(projectId, dataset.path);
+      datasetInfo.textContent = `${dataset.name}: ${dataset.case_count} cases; volumes: ${dataset.volumes.map((v) => `${v.name} (${v.cases})`).join(", ")}`;
+      caseSelect.replaceChildren(...dataset.cases.map((name, i) => h("option", { value: String(i) }, `${i + 1}. ${name}`)));
+      caseSelect.disabled = false;
+      const value = form.value();
+      if (!projectId && !value.config.viewports.viewports.some((vp) => vp.layers.some((l) => l.volume)) && dataset.volumes.length) {
+        value.config.viewports.viewports[0].layers[0].volume = dataset.volumes[0].name;
+        rebuildForm(value);
+      }
+      form.setVolumes(dataset.volumes);
+      showPreview();
+    } catch (e) { err.show(e); }
+  };
+  const datasetForm = h("form.path-form", { onsubmit: async (e) => { e.preventDefault(); if (path.value.trim()) await busy(openButton, openDataset); } },
+    h("label", { for: "owner-dataset" }, "Your dataset (.zip)"), h("div.row", {}, path, openButton));
+
+  // check
+  const checkBox = h("div.owner-check-result", { "data-testid": "owner-check-result" });
+  const checkButton = h("button", { type: "button", "data-testid": "owner-check", onclick: (e) => busy(e.currentTarget, runCheck) }, "Check dataset");
+  async function runCheck() {
+    err.clear();
+    if (!dataset) { err.show(new Error("open your dataset first")); return null; }
+    try {
+      lastCheck = await ctx.bridge.call("owner_check", { config: form.value().config });
+      checkBox.replaceChildren(checkReport(lastCheck));
+      return lastCheck;
+    } catch (e) { checkBox.replaceChildren(); err.show(e); return null; }
+  }
+
+  // preview
+  function schedulePreview() {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(showPreview, 400);
+  }
+  async function showPreview() {
+    if (!dataset) return;
+    await preview.show(form.value().config, Number(caseSelect.value || 0));
+  }
+
+  // thumbnail
+  const thumb = h("img.owner-thumb", { alt: "Thumbnail", "data-testid": "owner-thumbnail", hidden: !start.thumbnail, src: start.thumbnail ?? undefined });
+  const setThumb = async (url) => {
+    err.clear();
+    try {
+      const { data_url: checked } = await ctx.bridge.call("owner_thumbnail", { data_url: url });
+      form.setThumbnail(checked);
+      thumb.src = checked;
+      thumb.hidden = false;
+    } catch (e) { err.show(e); }
+  };
+  const thumbFile = h("input", { id: "owner-thumb-file", type: "file", accept: "image/png,image/jpeg", "data-testid": "owner-thumb-file",
+    onchange: async (e) => { const f = e.target.files[0]; if (f) await setThumb(await readFile(f, "dataurl")); e.target.value = ""; } });
+  const capture = h("button", { type: "button", "data-testid": "owner-thumb-capture", onclick: () => {
+    const url = preview.capture(0);
+    if (url) setThumb(url); else err.show(new Error("open the dataset so the preview shows a case first"));
+  } }, "Use the preview's first viewport");
+
+  // project file export
+  const exportPath = h("input", { id: "owner-export-path", placeholder: "/path/to/project.json", spellcheck: false, "data-testid": "owner-export-path" });
+  const exportDone = h("p.ok", { hidden: true, "data-testid": "owner-export-done" });
+  const exportButton = h("button", { type: "button", "data-testid": "owner-export-config", onclick: (e) => busy(e.currentTarget, async () => {
+    err.clear();
+    try {
+      const { path: written } = await ctx.bridge.call("owner_export_config", { path: exportPath.value.trim(), project: form.value() });
+      exportDone.textContent = `Saved ${written}`;
+      exportDone.hidden = false;
+    } catch (e2) { err.show(e2); }
+  }) }, "Export project file");
+
+  // publish / save
+  const continueBox = h("input", { id: "owner-continue", type: "checkbox", "data-testid": "owner-continue" });
+  const continueRow = h("label.owner-check.warning", { for: "owner-continue", hidden: true }, continueBox, " Publish anyway: reviewers will see what those cases have");
+  const publishButton = h("button.primary", { type: "button", "data-testid": projectId ? "owner-save" : "owner-publish", onclick: (e) => busy(e.currentTarget, async () => {
+    err.clear();
+    const report = lastCheck ?? (await runCheck());
+    if (!report) return;
+    if (!report.ok && !continueBox.checked) {
+      continueRow.hidden = false;
+      err.show(new Error(`${report.case_count - report.complete_count} of ${report.case_count} cases are incomplete (listed above); tick “Publish anyway” to continue`));
+      return;
+    }
+    try {
+      if (projectId) {
+        const saved = await ctx.bridge.call("owner_update", { project_id: projectId, project: form.value() });
+        ctx.go("ownerManage", { projectId, changes: saved.changes });
+      } else {
+        const made = await ctx.bridge.call("owner_publish", { project: form.value(), status: "draft" });
+        rememberDataset(made.id, dataset.path);
+        ctx.go("ownerManage", { projectId: made.id, changes: [`published as draft (config version ${made.config_version}); open it for reviewers when ready`] });
+      }
+    } catch (e2) { err.show(e2); }
+  }) }, projectId ? "Save changes" : "Publish as draft");
+
+  const formSlot = h("div.owner-form-slot", {}, form.node);
+  function rebuildForm(value) {
+    const fresh = ownerForm(value, { onChange: () => { lastCheck = null; checkBox.replaceChildren(); schedulePreview(); } });
+    formSlot.replaceChildren(fresh.node);
+    Object.assign(form, fresh);
+  }
+  if (path.value) queueMicrotask(() => openDataset());
+
+  const side = h("aside.owner-side", {},
+    h("section.card", {}, h("h2", {}, "Dataset"), datasetForm, datasetInfo, h("div.owner-inline", {}, checkButton), checkBox),
+    h("section.card", {}, h("h2", {}, "Preview"), h("label", { for: "owner-preview-case" }, "Case"), caseSelect, preview.node),
+    h("section.card", {}, h("h2", {}, "Thumbnail"), thumb,
+      h("div.owner-inline", {}, h("label.owner-file-button", { for: "owner-thumb-file" }, "Pick an image…"), thumbFile, capture)),
+    h("section.card", {}, h("h2", {}, "Project file"), h("p.muted", {}, "Reuse this layout with another dataset: export it, then import it in a new project."),
+      h("label", { for: "owner-export-path" }, "Save as"), h("div.row", {}, exportPath, exportButton), exportDone),
+    h("section.card.owner-actions", {}, continueRow, publishButton));
+  return [formSlot, side];
+}
+
+function checkReport(report) {
+  const lines = [];
+  const incomplete = report.case_count - report.complete_count;
+  lines.push(h(report.ok ? "p.ok" : "p.warning", { "data-testid": "owner-check-summary" },
+    report.ok ? `✓ All ${report.case_count} cases have every configured volume.` : `${incomplete} of ${report.case_count} cases are incomplete.`));
+  for (const p of report.config_problems) lines.push(h("p.error-line", {}, p));
+  for (const n of report.notes) lines.push(h("p.muted", {}, n));
+  const rows = [];
+  for (const c of report.cases.slice(0, CASES_LISTED)) {
+    const what = [
+      c.missing.length ? `missing ${c.missing.join(", ")}` : null,
+      ...c.unreadable.map((u) => `${u.volume} cannot be read: ${u.problem}`),
+      ...c.problems,
+      ...c.notes.map((n) => `note: ${n}`),
+    ].filter(Boolean);
+    rows.push(h("tr", { "data-testid": "owner-check-case" }, h("td", {}, `${c.id + 1}. ${c.name}`), h("td", {}, what.join("; "))));
+  }
+  if (rows.length) {
+    lines.push(h("table.missing-table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Case"), h("th", {}, "What the check found"))), h("tbody", {}, rows)));
+    if (report.cases.length > CASES_LISTED) lines.push(h("p.muted", {}, `…and ${report.cases.length - CASES_LISTED} more cases.`));
+  }
+  return h("div", {}, lines);
+}
+
+// ---- manage: status, invitations, members, exports --------------------------------------------
+
+function ownerManageScreen(ctx, { projectId, changes = null }) {
+  ensureStyles();
+  const err = errorLine();
+  const body = h("main.page.owner-manage", {}, h("p.muted", {}, "Loading…"));
+  const screen = h("div.screen", {},
+    topBar(ctx, { back: { label: "Your projects", action: () => ctx.go("owner") }, title: "Manage project" }), err.node, body);
+  const load = async () => {
+    try {
+      const p = await ctx.bridge.call("owner_project", { project_id: projectId });
+      body.replaceChildren(...manage(ctx, p, changes, err, load));
+      changes = null;
+    } catch (e) { err.show(e); }
+  };
+  load();
+  return screen;
+}
+
+function manage(ctx, p, changes, err, reload) {
+  const status = (next, labelText, testid) => h("button", { type: "button", "data-testid": testid, onclick: (e) => busy(e.currentTarget, async () => {
+    try { await ctx.bridge.call("owner_set_status", { project_id: p.id, status: next }); await reload(); } catch (e2) { err.show(e2); }
+  }) }, labelText);
+  const head = h("section.card.owner-head", {},
+    p.thumbnail ? h("img.owner-thumb", { src: p.thumbnail, alt: "" }) : null,
+    h("div", {},
+      h("h1", { "data-testid": "owner-manage-title" }, p.title),
+      h("p.muted", {}, p.short_description),
+      h("p", {}, h("span.tag", { "data-testid": "owner-status" }, p.status), ` · config version ${p.config_version} · ${p.case_count} cases`),
+      h("div.owner-inline", {},
+        p.status === "draft" ? status("open", "Open for reviewers", "owner-open") : null,
+        p.status === "open" ? status("closed", "Close", "owner-close") : null,
+        p.status === "closed" ? status("open", "Reopen", "owner-reopen") : null,
+        h("button", { type: "button", "data-testid": "owner-edit", onclick: () => ctx.go("ownerEdit", { projectId: p.id }) }, "Edit project"))));
+  const changed = changes?.length
+    ? h("section.card.owner-changes", { "data-testid": "owner-changes" }, h("h2", {}, "What changed"), h("ul", {}, changes.map((c) => h("li", {}, c))))
+    : null;
+  return [head, changed, invitations(ctx, p, err), members(ctx, p, err), exports(ctx, p, err)].filter(Boolean);
+}
+
+function invitations(ctx, p, err) {
+  const list = h("table.missing-table", { "data-testid": "owner-invitations" });
+  const code = h("p.owner-code", { "data-testid": "owner-invite-code", hidden: true });
+  const hours = h("select", { id: "owner-invite-hours", "data-testid": "owner-invite-hours" },
+    [[24, "1 day"], [168, "7 days"], [720, "30 days"], [2160, "90 days"]].map(([n, t]) => h("option", { value: String(n), selected: n === 168 }, t)));
+  const show = (items) => list.replaceChildren(h("tbody", {}, items.map((i) => h("tr", {},
+    h("td.owner-code", {}, i.code), h("td", {}, i.expired ? "expired" : `valid until ${new Date(i.expires).toLocaleString()}`)))));
+  ctx.bridge.call("owner_invitations", { project_id: p.id }).then((r) => show(r.invitations)).catch(() => {});
+  const create = h("button.primary", { type: "button", "data-testid": "owner-invite", onclick: (e) => busy(e.currentTarget, async () => {
+    try {
+      const r = await ctx.bridge.call("owner_invite", { project_id: p.id, expires_in_hours: Number(hours.value) });
+      code.textContent = r.invitation.code;
+      code.hidden = false;
+      show(r.invitations);
+    } catch (e2) { err.show(e2); }
+  }) }, "Create invitation code");
+  return h("section.card", {}, h("h2", {}, "Invite reviewers"),
+    h("p.muted", {}, "Each code lets one reviewer join. Send it with the dataset; the reviewer enters it in the app."),
+    h("div.owner-inline", {}, h("label", { for: "owner-invite-hours" }, "Valid for"), hours, create), code,
+    h("p.muted", {}, p.status === "draft" ? "The project is a draft: reviewers who join see it once you open it." : ""),
+    list);
+}
+
+function members(ctx, p, err) {
+  const table = h("table.missing-table", { "data-testid": "owner-members" });
+  const load = async () => {
+    try {
+      const { members: rows } = await ctx.bridge.call("owner_members", { project_id: p.id });
+      table.replaceChildren(
+        h("thead", {}, h("tr", {}, h("th", {}, "Reviewer"), h("th", {}, "Progress"))),
+        h("tbody", {}, rows.length ? rows.map((m) => h("tr", { "data-testid": "owner-member" },
+          h("td", {}, `${m.display_name} (${m.username})`),
+          h("td", {}, h("div.bar", {}, h("div.bar-fill", { style: { width: `${m.total ? Math.round((100 * m.done) / m.total) : 0}%` } })),
+            h("span.muted", { "data-testid": "owner-member-progress" }, `${m.done} of ${m.total}`))))
+          : [h("tr", {}, h("td", { colspan: "2" }, "No reviewer has joined yet."))]));
+    } catch (e) { err.show(e); }
+  };
+  load();
+  return h("section.card", {}, h("h2", {}, "Members and progress"), table,
+    h("button", { type: "button", "data-testid": "owner-members-refresh", onclick: (e) => busy(e.currentTarget, load) }, "Refresh"));
+}
+
+function exports(ctx, p, err) {
+  const dataset = h("input", { id: "owner-export-dataset", value: rememberedDataset(p.id), placeholder: "/path/to/dataset.zip", spellcheck: false, "data-testid": "owner-export-dataset" });
+  const folder = h("input", { id: "owner-export-folder", placeholder: "/path/to/folder", spellcheck: false, "data-testid": "owner-export-folder" });
+  const mapNames = h("input", { id: "owner-map-names", type: "checkbox", "data-testid": "owner-map-names" });
+  const result = h("div", { "data-testid": "owner-export-result" });
+  const run = h("button.primary", { type: "button", "data-testid": "owner-export-reviews", onclick: (e) => busy(e.currentTarget, async () => {
+    err.clear();
+    result.replaceChildren();
+    try {
+      if (dataset.value.trim()) {
+        const opened = await ctx.bridge.call("owner_open_dataset", { path: dataset.value.trim() });
+        rememberDataset(p.id, opened.path);
+      }
+      const r = await ctx.bridge.call("owner_export_reviews", { project_id: p.id, folder: folder.value.trim(), map_names: mapNames.checked, masks: true });
+      result.replaceChildren(
+        h("p.ok", {}, `✓ ${r.reviews} review${r.reviews === 1 ? "" : "s"} ${r.mapped ? "with case names" : "de-identified (case ids)"}`),
+        h("ul.owner-paths", {}, h("li", {}, r.csv_path), h("li", {}, r.json_path)),
+        ...r.warnings.map((w) => h("p.warning", { "data-testid": "owner-export-warning" }, w)),
+        r.masks ? h("p", {}, `${r.masks.written.length} edited masks in ${r.masks.folder}`) : null,
+        ...(r.masks?.problems ?? []).map((x) => h("p.error-line", {}, x)));
+    } catch (e2) { err.show(e2); }
+  }) }, "Export reviews");
+  return h("section.card", {}, h("h2", {}, "Export reviews"),
+    h("p.muted", {}, "CSV and JSON of every review. Case names come from your dataset, on this computer only; the server knows case ids."),
+    h("label", { for: "owner-export-dataset" }, "Your dataset (.zip), for case names and edited masks"), dataset,
+    h("label", { for: "owner-export-folder" }, "Folder"), folder,
+    h("label.owner-check", { for: "owner-map-names" }, mapNames, " replace case ids by case folder names"),
+    run, result);
+}
