@@ -143,8 +143,8 @@ async def submit_review(
         insert(ReviewRow).values(**values).on_conflict_do_nothing(index_elements=["uuid"])
     )
     created = result.rowcount == 1  # type: ignore[attr-defined]
-    await db.commit()
-    # This case's revisions by this reviewer (usually one row) include the stored submission.
+    # This case's revisions by this reviewer (usually one row) include the stored submission;
+    # read in the same transaction, so the answer shows exactly what was committed.
     query = _revisions_query(project.id, user.id, review.case_id)
     rows = (await db.execute(query)).all()
     stored = next((row for row in rows if row[0].uuid == str(review.uuid)), None)
@@ -153,7 +153,9 @@ async def submit_review(
             f"review {review.uuid} was already submitted with other content; "
             "submit a changed answer with a new uuid"
         )
-    return record_of(stored), created
+    record = record_of(stored)
+    await db.commit()
+    return record, created
 
 
 def _revisions_query(
