@@ -27,7 +27,10 @@ def same_grid(a: Volume, b: Volume) -> bool:
     """Same shape and the same voxel centres, within `GRID_TOLERANCE_VOXELS`."""
     if a.shape != b.shape:
         return False
-    a_to_b = np.linalg.inv(_index_to_lps(b)) @ _index_to_lps(a)
+    try:
+        a_to_b = np.linalg.inv(_index_to_lps(b)) @ _index_to_lps(a)
+    except np.linalg.LinAlgError:  # a degenerate grid (zero spacing) matches nothing
+        return False
     z, y, x = (n - 1 for n in a.shape)
     corners = np.array(
         [[i, j, k, 1.0] for k in (0, z) for j in (0, y) for i in (0, x)], dtype=np.float64

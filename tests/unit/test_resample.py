@@ -57,6 +57,12 @@ def test_other_grids_are_not_the_same(change) -> None:
     assert not same_grid(image(**change), image())
 
 
+def test_a_degenerate_grid_matches_nothing() -> None:
+    flat = image(spacing=(0.0, 1.0, 1.0))
+    assert not same_grid(image(), flat)
+    assert not same_grid(flat, image())
+
+
 def test_mask_on_a_coarser_shifted_grid_lands_on_the_nearest_voxels() -> None:
     ref = image(shape=(8, 12, 16), spacing=(1.0, 1.0, 1.0), origin=(-5.0, 3.0, 10.0))
     coarse = np.zeros((4, 6, 8), np.uint8)
