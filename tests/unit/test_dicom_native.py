@@ -9,6 +9,8 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
+from pydicom.dataset import Dataset
+from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian
 
 from naesview_app.datasets.readers.dicom import read_dicom_series
@@ -79,3 +81,20 @@ def test_peak_memory_is_close_to_the_volume(orientation) -> None:
     finally:
         tracemalloc.stop()
     assert peak <= 1.3 * vol.nbytes, f"peak {peak} bytes for a {vol.nbytes} byte volume"
+
+
+def test_an_icon_image_before_the_pixels_is_not_mistaken_for_them() -> None:
+    icon = Dataset()
+    icon.Rows = icon.Columns = 2
+    icon.BitsAllocated, icon.BitsStored, icon.HighBit, icon.PixelRepresentation = 8, 8, 7, 0
+    icon.SamplesPerPixel, icon.PhotometricInterpretation = 1, "MONOCHROME2"
+    icon.PixelData = bytes([9, 9, 9, 9])
+    planes = [np.arange(20, dtype=np.int16).reshape(4, 5) + k for k in range(3)]
+    files = []
+    for k, plane in enumerate(planes):
+        ds = slice_dataset(plane, (0.0, 0.0, 2.0 * k))
+        ds.IconImageSequence = Sequence([icon])  # (0088,0200) sorts before Pixel Data
+        files.append((f"f{k}", to_bytes(ds)))
+    _, in_place = parse_file(files[0][1])
+    assert in_place is not None and in_place.shape == (1, 4, 5)
+    assert np.array_equal(read_dicom_series(files, name="v").array, np.stack(planes))
