@@ -96,5 +96,6 @@ def test_an_icon_image_before_the_pixels_is_not_mistaken_for_them() -> None:
         ds.IconImageSequence = Sequence([icon])  # (0088,0200) sorts before Pixel Data
         files.append((f"f{k}", to_bytes(ds)))
     _, in_place = parse_file(files[0][1])
-    assert in_place is not None and in_place.shape == (1, 4, 5)
+    assert in_place is not None
+    assert in_place.shape == (1, 4, 5)
     assert np.array_equal(read_dicom_series(files, name="v").array, np.stack(planes))
