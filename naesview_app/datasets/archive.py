@@ -104,14 +104,18 @@ class ZipArchive:
             return b""
         return b""
 
-    def read(
+    def read(self, member: Member, *, max_bytes: int = DEFAULT_MAX_MEMBER_BYTES) -> bytearray:
+        """The whole member as a new bytearray, checked before inflating, verified after."""
+        data = self.read_view(member, max_bytes=max_bytes)
+        return data if isinstance(data, bytearray) else bytearray(data)
+
+    def read_view(
         self, member: Member, *, max_bytes: int = DEFAULT_MAX_MEMBER_BYTES
     ) -> bytearray | memoryview:
-        """The whole member, checked before inflating and verified after (CRC-32, size).
+        """Like `read`, but a stored member comes back as a read-only view of the map.
 
-        A stored member comes back as a read-only view of the map (no copy: a .nii.gz is
-        usually stored, and copying 70 MB costs more than checking it); release it before
-        `close`. A deflated member comes back as a new bytearray.
+        No copy: a .nii.gz is usually stored, and copying 70 MB costs more than checking it.
+        Release the view before `close` (else the map lingers until it is released).
         """
         check_member_declaration(member, max_bytes=max_bytes)
         raw = self._raw(member)
@@ -134,7 +138,9 @@ class ZipArchive:
                 f"re-create the zip"
             )
         if crc32(data) != member.crc:
-            raise ReaderError(f"member {member.name!r} is damaged (CRC-32 mismatch); re-copy it")
+            raise ReaderError(
+                f"member {member.name!r} is damaged (CRC-32 mismatch); copy the dataset again"
+            )
         return data
 
     def _raw(self, member: Member) -> memoryview:

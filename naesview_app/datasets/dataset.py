@@ -88,6 +88,24 @@ class Dataset:
         finally:
             self._leave()
 
+    def volume_bytes(self, case_id: int, volume_name: str) -> bytes:
+        """The verified bytes of a one-file volume as stored in the zip (e.g. a .nii.gz).
+
+        For writing an edited mask back onto its source file's header. Raises ReaderError.
+        """
+        case = self.case(case_id)
+        where = f"{case.id} ({case.name})"
+        ref = case.volume(volume_name)
+        if ref is None or len(ref.members) != 1:
+            raise ReaderError("not a one-file volume of this case", case=where, volume=volume_name)
+        self._enter()
+        try:
+            return bytes(self._archive.read_view(ref.members[0], max_bytes=self.max_member_bytes))
+        except ReaderError as exc:
+            raise ReaderError(exc.message, case=where, volume=volume_name) from exc
+        finally:
+            self._leave()
+
     def read_volume(self, case_id: int, volume_name: str) -> Volume:
         """Decode one volume; raises ReaderError naming the case and the volume."""
         case = self.case(case_id)
@@ -102,7 +120,10 @@ class Dataset:
         self._enter()
         try:
             files = [
-                (m.name.split("/", 1)[1], self._archive.read(m, max_bytes=self.max_member_bytes))
+                (
+                    m.name.split("/", 1)[1],
+                    self._archive.read_view(m, max_bytes=self.max_member_bytes),
+                )
                 for m in ref.members
             ]
             volume = reader_for_kind(ref.kind).read(files, name=ref.name)

@@ -414,3 +414,16 @@ def test_bytes_before_the_zip_are_allowed(tmp_path: Path) -> None:
     path.write_bytes(b"#!/bin/sh\nexit 0\n" + inner)  # a self-extractor stub
     with open_dataset(path) as ds:
         assert ds.read_volume(0, "ct.nii.gz").shape == (4, 5, 6)
+
+
+def test_volume_bytes_are_the_verified_file() -> None:
+    with open_dataset(SHARED / "mini.zip") as ds:
+        data = ds.volume_bytes(3, "sub/prediction.nii")
+        assert data == zipfile.ZipFile(SHARED / "mini.zip").read("case10/sub/prediction.nii")
+        with pytest.raises(ReaderError, match="not a one-file volume"):
+            ds.volume_bytes(0, "nothing")
+    with (
+        open_dataset(SHARED / "bad" / "corrupt_members.zip") as ds,
+        pytest.raises(ReaderError, match=r"case 2 \(case3\).*CRC-32 mismatch"),
+    ):
+        ds.volume_bytes(2, "image.nii.gz")
