@@ -31,8 +31,11 @@ Username = Annotated[
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=256)]
 """A password as typed (never stored or logged; the server keeps an argon2id hash)."""
 
-Id = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
-"""A server-assigned row id (positive; fits a JavaScript number)."""
+Id = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+"""A server-assigned row id (positive; fits the database's 32-bit integer columns)."""
+
+Version = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+"""A config version or revision number: 1, 2, …"""
 
 Count = Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
 """A non-negative count or index."""

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from naesview_wire.base import Count, Id, Name, WireStruct
+from naesview_wire.base import Count, Id, Name, Version, WireStruct
 from naesview_wire.config import ProjectConfig
 
 ProjectStatus = Literal["draft", "open", "closed"]
@@ -77,7 +77,7 @@ class ProjectUpdate(WireStruct, frozen=True, kw_only=True, forbid_unknown_fields
 class ConfigVersion(WireStruct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One immutable version of a project's config."""
 
-    version: Annotated[int, msgspec.Meta(ge=1)]
+    version: Version
     """1, 2, … in the order they were created."""
     config: ProjectConfig
     """The configuration."""
@@ -111,7 +111,7 @@ class ProjectSummary(WireStruct, frozen=True, kw_only=True, forbid_unknown_field
     """Status."""
     role: Literal["owner", "reviewer"]
     """The caller's role in this project (an owner may also review it)."""
-    config_version: Annotated[int, msgspec.Meta(ge=1)]
+    config_version: Version
     """Latest config version."""
     case_count: Count
     """Number of cases."""

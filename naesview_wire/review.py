@@ -19,7 +19,7 @@ from typing import Annotated
 
 import msgspec
 
-from naesview_wire.base import Count, Id, WireStruct
+from naesview_wire.base import Count, Id, Version, WireStruct
 from naesview_wire.config import AnswerValue, VolumeName
 from naesview_wire.project import Progress
 
@@ -63,7 +63,7 @@ class Review(WireStruct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Client-generated id (uuid4) of this submission; must equal the uuid in the URL."""
     project_id: Id
     """The project reviewed."""
-    config_version: Annotated[int, msgspec.Meta(ge=1)]
+    config_version: Version
     """The config version the reviewer answered (its answer options are the ones checked)."""
     case_id: Count
     """0-based case index in the dataset's natural-sort order; below the project's case count."""
@@ -90,7 +90,7 @@ class ReviewRecord(WireStruct, frozen=True, kw_only=True, forbid_unknown_fields=
     """Their display name."""
     received: datetime
     """When the server first stored it (UTC)."""
-    revision: Annotated[int, msgspec.Meta(ge=1)]
+    revision: Version
     """1 for the reviewer's first answer to this case, 2 for the first change, …"""
     current: bool
     """True for the reviewer's latest answer to this case (by `created`, then arrival)."""

@@ -301,3 +301,15 @@ def test_oversize_and_path_fields_are_refused(sync_server: SyncServer):
     response = httpx.put(url, json=big, headers=headers, timeout=30)
     assert response.status_code == 413
     assert reviewer.client.list_reviews(project.id) == []
+
+
+def test_numbers_beyond_database_columns_are_refused_not_crashing(sync_server: SyncServer):
+    _, reviewer, project = project_with_reviewer(sync_server)
+    headers = {"Authorization": f"Bearer {reviewer.client.token}"}
+    review = msgspec.to_builtins(sample_review(project.id, 0))
+    url = f"{sync_server.base_url}/reviews/{review['uuid']}"
+    for field in ("project_id", "config_version", "case_id"):
+        response = httpx.put(url, json={**review, field: 2**40}, headers=headers)
+        assert response.status_code == 400, (field, response.text)
+        assert field in response.json()["detail"]
+    assert reviewer.client.list_reviews(project.id) == []
