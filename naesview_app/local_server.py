@@ -26,12 +26,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
+
+from naesview_app.errors import NaesviewError
 
 TOKEN_HEADER = "X-Naesview-Token"  # noqa: S105 (a header name, not a secret)
 CHUNK_BYTES = 1 << 20
 MAX_BRIDGE_BODY = 64 << 20  # a bridge call is small; this only bounds a hostile sender
+DECODE_WAIT = 300.0  # seconds a request waits for a slice still being decoded
 
 BridgeCall = Callable[[str, object], object]
 """(method, args decoded from JSON) -> a JSON-able result (errors are results too)."""
@@ -48,11 +52,19 @@ _TYPES = {
 }
 
 
+class Growing(Protocol):
+    """An array still being filled slice by slice (`review.progressive.GrowingVolume`)."""
+
+    def wait_slices(self, z0: int, z1: int, timeout: float | None = None) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     array: np.ndarray
     """C-contiguous, little-endian: its buffer is exactly the bytes sent."""
     editable: bool
+    growing: Growing | None = None
+    """Set while slices are still being decoded: each is sent once it exists."""
 
 
 class VoxelStore:
@@ -69,17 +81,27 @@ class VoxelStore:
         self._edits: dict[str, np.ndarray] = {}
         self._max_items = max_items
 
-    def register(self, key: Hashable, array: np.ndarray, *, editable: bool = False) -> str:
+    def register(
+        self,
+        key: Hashable,
+        array: np.ndarray,
+        *,
+        editable: bool = False,
+        growing: Growing | None = None,
+    ) -> str:
         data = wire_array(array)
+        if growing is not None and data.ctypes.data != array.ctypes.data:
+            raise ValueError("a growing array must already be in its wire layout (no copy)")
+        entry = _Entry(data, editable, growing)
         with self._lock:
             handle = self._handles.get(key)
             if handle is not None and handle in self._entries:
-                self._entries[handle] = _Entry(data, editable)
+                self._entries[handle] = entry
                 self._entries.move_to_end(handle)
                 return handle
             handle = secrets.token_urlsafe(12)
             self._handles[key] = handle
-            self._entries[handle] = _Entry(data, editable)
+            self._entries[handle] = entry
             while len(self._entries) > self._max_items:
                 old, _ = self._entries.popitem(last=False)
                 self._edits.pop(old, None)
@@ -87,9 +109,12 @@ class VoxelStore:
             return handle
 
     def get(self, handle: str) -> np.ndarray | None:
-        with self._lock:
-            entry = self._entries.get(handle)
+        entry = self.entry(handle)
         return entry.array if entry else None
+
+    def entry(self, handle: str) -> _Entry | None:
+        with self._lock:
+            return self._entries.get(handle)
 
     def put_edit(self, handle: str, data: bytes) -> str | None:
         """Store an edited mask; returns why it was refused, or None."""
@@ -256,10 +281,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     # -- routes --------------------------------------------------------------------------
 
     def _voxels(self, handle: str, query: dict[str, list[str]]) -> None:
-        array = self.server.app.voxels.get(handle)
-        if array is None:
+        entry = self.server.app.voxels.entry(handle)
+        if entry is None:
             self._fail(404, "unknown voxel handle; load the case again")
             return
+        array = entry.array
         data = memoryview(array.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
         start, end = 0, len(data)
         slice_bytes = array[0].nbytes if array.ndim == 3 and array.shape[0] else len(data)
@@ -290,6 +316,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             headers["Content-Range"] = f"bytes {first}-{last}/{end - start}"
             start, end = start + first, start + last + 1
             status = 206
+        growing = entry.growing
+        if growing is not None and start < end:
+            try:  # the first slice asked for must exist before the status line goes out
+                first_z = start // slice_bytes
+                growing.wait_slices(first_z, first_z + 1, DECODE_WAIT)
+            except NaesviewError as exc:
+                self._fail(502, f"volume could not be decoded: {exc}")
+                return
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(end - start))
@@ -299,9 +333,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         try:
             for offset in range(start, end, CHUNK_BYTES):
-                self.wfile.write(data[offset : min(offset + CHUNK_BYTES, end)])
+                stop = min(offset + CHUNK_BYTES, end)
+                if growing is not None:
+                    # Send only what is decoded: wait for every slice this chunk touches.
+                    growing.wait_slices(
+                        offset // slice_bytes, (stop - 1) // slice_bytes + 1, DECODE_WAIT
+                    )
+                self.wfile.write(data[offset:stop])
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the UI moved on to another case: fine
+        except NaesviewError:
+            self.close_connection = True  # decoding failed midway: a short body tells the UI
 
     def _static(self, path: str) -> None:
         root = self.server.app.ui_dir

@@ -14,7 +14,8 @@ V = TypeVar("V")
 
 class PrefetchCache(Generic[K, V]):
     """`get` returns a loaded value (waiting for a prefetch already under way, never loading the
-    same key twice at once); `prefetch` queues loads on one worker thread.
+    same key twice at once); `prefetch` queues loads on one worker thread. `load(key, background)`
+    is told whether it runs for a prefetch (True) or for a caller who waits (False).
 
     Entries are evicted least recently used first once `max_bytes` (as `size_of` counts them)
     or `max_items` is exceeded; the entry just used is never evicted.
@@ -22,7 +23,7 @@ class PrefetchCache(Generic[K, V]):
 
     def __init__(
         self,
-        load: Callable[[K], V],
+        load: Callable[[K, bool], V],
         size_of: Callable[[V], int],
         *,
         max_bytes: int = 1 << 30,
@@ -46,7 +47,7 @@ class PrefetchCache(Generic[K, V]):
                 self._entries[key] = future
             self._entries.move_to_end(key)
         if owner:
-            self._run(key, future)
+            self._run(key, future, background=False)
         try:
             return future.result()
         finally:
@@ -63,12 +64,17 @@ class PrefetchCache(Generic[K, V]):
                 self._entries.move_to_end(key, last=False)  # prefetched, not yet used: older
                 todo.append((key, future))
         for key, future in todo:
-            self._pool.submit(self._run, key, future)
+            self._pool.submit(self._run, key, future, background=True)
 
     def cached(self, key: K) -> bool:
         with self._lock:
             future = self._entries.get(key)
         return future is not None and future.done() and future.exception() is None
+
+    def discard(self, key: K) -> None:
+        """Forget `key` (its value turned out broken); the next `get` loads it again."""
+        with self._lock:
+            self._entries.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:
@@ -78,11 +84,11 @@ class PrefetchCache(Generic[K, V]):
         self._pool.shutdown(wait=True, cancel_futures=True)
         self.clear()
 
-    def _run(self, key: K, future: Future[V]) -> None:
+    def _run(self, key: K, future: Future[V], *, background: bool) -> None:
         if not future.set_running_or_notify_cancel():
             return
         try:
-            future.set_result(self._load(key))
+            future.set_result(self._load(key, background))
         except BaseException as exc:
             future.set_exception(exc)
             with self._lock:  # a failed load is not cached: the next `get` tries again

@@ -254,7 +254,9 @@ class ReviewApp:
         for layer in case.volumes.layers.values():
             editable = brush is not None and brush.volume == layer.name
             key = (session.dataset.fingerprint, case.case_id, layer.name)
-            handle = self.voxels.register(key, layer.volume.array, editable=editable)
+            handle = self.voxels.register(
+                key, layer.volume.array, editable=editable, growing=layer.growing
+            )
             array = self.voxels.get(handle)
             assert array is not None
             volumes.append(

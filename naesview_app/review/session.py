@@ -19,12 +19,13 @@ import numpy as np
 from naesview_app.datasets import Dataset
 from naesview_app.errors import ConfigError, NaesviewError
 from naesview_app.imaging.brush import mask_metrics, pack_mask
-from naesview_app.imaging.resample import resample_to
+from naesview_app.imaging.resample import resample_to, same_grid
 from naesview_app.imaging.volume import Volume
 from naesview_app.review.cache import PrefetchCache
 from naesview_app.review.label import case_label_parts
 from naesview_app.review.order import case_order, resume_position
 from naesview_app.review.outbox import Account, Answer, Outbox
+from naesview_app.review.progressive import GrowingVolume, start_progressive_volume
 from naesview_app.review.timing import CaseTimer, Clock, ProgressEstimator, ProgressInfo
 from naesview_app.review.windowing import auto_window
 from naesview_wire import EditedMask, ProjectConfig, Review, config_volumes
@@ -41,6 +42,11 @@ class ProjectRef:
     case_count: int
 
 
+DECODE_TIMEOUT = 300.0
+WINDOW_SAMPLE_FRACTION = 0.25
+"""A volume still decoding gets its automatic window from its first quarter of slices."""
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedLayer:
     name: str
@@ -48,6 +54,14 @@ class LoadedLayer:
     is_mask: bool
     window: tuple[float, float]
     """(center, width) from percentiles; masks get (0.5, 1)."""
+    growing: GrowingVolume | None = None
+    """Set while a large volume is still being decoded slice by slice (`progressive`)."""
+
+    def complete(self) -> Volume:
+        """The volume once every slice exists (waits for the decoder; raises if it failed)."""
+        if self.growing is not None:
+            self.growing.wait_all(DECODE_TIMEOUT)
+        return self.volume
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,32 +275,73 @@ class ReviewSession:
             original = self._cache.get(case_id).layers.get(name)
             if original is None:
                 raise ConfigError(f"case {case_id}: mask `{name}` was not loaded, cannot edit it")
-            metrics = mask_metrics(original.volume.array, mask)
+            metrics = mask_metrics(original.complete().array, mask)
             out.append(pack_mask(mask).to_wire(name, metrics))
         return tuple(out)
 
-    def _load_volumes(self, case_id: int) -> CaseVolumes:
+    def _load_volumes(self, case_id: int, background: bool) -> CaseVolumes:
+        """Read the case's configured volumes. For the case the reviewer waits for (not a
+        prefetch), large .nii.gz volumes are decoded progressively and served as they grow."""
         case = self.dataset.case(case_id)
         where = f"case {case_id} ({case.name})"
         raw: dict[str, Volume] = {}
+        growing: dict[str, GrowingVolume] = {}
         problems: list[str] = []
         for name in config_volumes(self.project.config):
             if case.volume(name) is None:
                 problems.append(f"{where}: volume `{name}` is missing from the dataset")
                 continue
             try:
-                raw[name] = self.dataset.read_volume(case_id, name)
+                started = None
+                if not background:
+                    started = start_progressive_volume(
+                        self.dataset, case_id, name, on_failure=lambda _: self._forget(case_id)
+                    )
+                if started is not None:
+                    raw[name], growing[name] = started
+                else:
+                    raw[name] = self.dataset.read_volume(case_id, name)
             except NaesviewError as exc:
                 problems.append(str(exc))
         layers: dict[str, LoadedLayer] = {}
         for name, volume in raw.items():
             is_mask = name in self._masks
             reference = raw.get(self._reference.get(name, name))
-            if reference is not None and reference is not volume:
-                volume = resample_to(volume, reference, is_mask=is_mask)
-            window = (0.5, 1.0) if is_mask else auto_window(volume)
-            layers[name] = LoadedLayer(name, volume, is_mask, window)
+            grow = growing.get(name)
+            if (
+                reference is not None
+                and reference is not volume
+                and not same_grid(volume, reference)
+            ):
+                try:  # resampling needs every voxel of both
+                    for g in (grow, growing.get(self._reference.get(name, name))):
+                        if g is not None:
+                            g.wait_all(DECODE_TIMEOUT)
+                except NaesviewError as exc:
+                    problems.append(f"{where}: volume `{name}`: {exc}")
+                    continue
+                volume, grow = resample_to(volume, reference, is_mask=is_mask), None
+            layers[name] = LoadedLayer(
+                name, volume, is_mask, self._window(volume, grow, is_mask), grow
+            )
         return CaseVolumes(layers, problems)
+
+    def _window(
+        self, volume: Volume, growing: GrowingVolume | None, is_mask: bool
+    ) -> tuple[float, float]:
+        if is_mask:
+            return (0.5, 1.0)
+        if growing is None:
+            return auto_window(volume)
+        try:
+            growing.wait_fraction(WINDOW_SAMPLE_FRACTION, DECODE_TIMEOUT)
+        except NaesviewError:
+            return (0.0, 1.0)  # the decoder failed: the voxel requests will say so
+        return auto_window(volume, slices=growing.ready_slices())
+
+    def _forget(self, case_id: int) -> None:
+        """A progressive decode failed: the next load of this case reads it again (and reports)."""
+        self._cache.discard(case_id)
 
 
 def _reference_volumes(config: ProjectConfig) -> dict[str, str]:

@@ -125,11 +125,11 @@ def test_auto_window_of_a_flat_volume_is_usable() -> None:
 
 
 def test_prefetch_cache_loads_each_key_once_and_in_background() -> None:
-    calls: list[int] = []
+    calls: list[tuple[int, bool]] = []
     gate = threading.Event()
 
-    def load(key: int) -> bytes:
-        calls.append(key)
+    def load(key: int, background: bool) -> bytes:
+        calls.append((key, background))
         if key == 1:
             gate.wait(5)
         return bytes(10)
@@ -145,14 +145,15 @@ def test_prefetch_cache_loads_each_key_once_and_in_background() -> None:
     waiter.join(5)
     assert results == [bytes(10)]
     assert cache.get(2) == bytes(10)
-    assert sorted(calls) == [1, 2]
+    assert cache.get(3) == bytes(10)
+    assert sorted(calls) == [(1, True), (2, True), (3, False)]  # prefetches run in background
     cache.close()
 
 
 def test_prefetch_cache_evicts_least_recently_used_and_retries_failures() -> None:
     attempts = {"bad": 0}
 
-    def load(key: str) -> bytes:
+    def load(key: str, background: bool) -> bytes:
         if key == "bad":
             attempts["bad"] += 1
             raise ValueError("broken")
