@@ -155,7 +155,7 @@ def test_owner_authors_publishes_invites_and_exports(browser, server, tmp_path: 
         page.select_option("#owner-preview-case", "3")
         page.wait_for_function(
             """() => { const p = window.naesview.ownerPreview;
-                 if (!p || p.busy || p.shown?.case_name !== 'case10') return false;
+                 if (!p || p.pending || p.busy || p.shown?.case_name !== 'case10') return false;
                  p.viewer.renderNow(); return p.viewer.viewportInfo(0)?.status === 'ok'; }""",
             timeout=20000,
         )
@@ -279,6 +279,97 @@ def review_one_case(browser, server, reviewer, code: str, tmp_path: Path) -> dic
             raise AssertionError("the review did not reach the server")
         assert errors == []
     return {"case_id": 0, "answer": "needs-refinement", "comment": "edge too wide"}
+
+
+def fill_form(page, project) -> None:
+    """Drive the form to hold `project` (a ProjectFile), field by field, as an owner would."""
+    config = project.config
+    page.fill("#owner-title", project.title)
+    page.fill("#owner-short", project.short_description)
+    page.fill("#owner-instructions", project.instructions_md)
+    page.fill("#owner-question", config.question)
+    while page.locator("[data-testid=owner-answer]").count() < len(config.answers):
+        page.click("[data-testid=owner-answer-add]")
+    while page.locator("[data-testid=owner-answer]").count() > len(config.answers):
+        page.click("[data-testid=owner-answer-remove-0]")
+    for i, answer in enumerate(config.answers):
+        page.fill(f"[data-testid=owner-answer-label-{i}]", answer.label)
+        page.fill(f"[data-testid=owner-answer-value-{i}]", answer.value)
+        page.select_option(f"[data-testid=owner-answer-key-{i}]", str(answer.key))
+    grid = config.viewports
+    while page.locator("[data-testid=owner-viewport]").count() < len(grid.viewports):
+        page.click("[data-testid=owner-vp-add]")
+    for name, value in (("rows", grid.rows), ("columns", grid.columns)):
+        page.fill(f"#owner-{name}", str(value))
+        page.press(f"#owner-{name}", "Tab")
+    for i, viewport in enumerate(grid.viewports):
+        page.select_option(f"[data-testid=owner-vp-orientation-{i}]", viewport.orientation)
+        for j, layer in enumerate(viewport.layers):
+            if (
+                j
+                >= page.locator(f"[data-testid=owner-viewport] >> nth={i}")
+                .locator("[data-testid=owner-layer]")
+                .count()
+            ):
+                page.click(f"[data-testid=owner-layer-add-{i}]")
+            box = f"[data-testid=owner-layer-{i}-{j}"
+            page.fill(f"{box}-volume]", layer.volume)
+            page.press(f"{box}-volume]", "Tab")
+            page.set_checked(f"{box}-mask]", layer.is_mask)
+            if layer.is_mask:
+                page.fill(f"{box}-colour]", layer.colour)
+            page.fill(f"{box}-opacity]", f"{layer.opacity:g}")
+            page.press(f"{box}-opacity]", "Tab")
+    page.fill("#owner-delimiter", config.label.delimiter or "")
+    page.fill("#owner-parts", ", ".join(str(p) for p in config.label.parts or ()))
+    page.select_option("#owner-comment", config.comment)
+    page.set_checked("#owner-timing", config.timing)
+    page.select_option("#owner-order", config.order)
+    page.set_checked("#owner-brush", config.brush is not None)
+
+
+@pytest.mark.parametrize("name", ["anatomy-classification.json", "registration-review.json"])
+def test_each_example_can_be_authored_in_the_form(browser, server, tmp_path: Path, name) -> None:
+    from naesview_app.datasets.synthetic import write_mr_dataset
+
+    owner = server.new_user("owner")
+    project = read_project_file(EXAMPLES / name)
+    if name.startswith("anatomy"):
+        dataset = SHARED / "tiny_ct_many.zip"
+    else:
+        dataset = write_mr_dataset(tmp_path / "mr.zip", cases=2, shape=(12, 24, 24))
+    errors: list[str] = []
+    with start_browser_app(tmp_path / "home") as app, new_page(browser, errors) as page:
+        page.goto(app.url)
+        sign_in(page, server, owner)
+        page.click("[data-testid=owner-entry]")
+        page.click("[data-testid=owner-new]")
+        page.fill("#owner-dataset", str(dataset))
+        page.click("form.path-form button[type=submit]")
+        page.wait_for_selector("#owner-preview-case option >> nth=1", state="attached")
+        fill_form(page, project)
+        page.click("[data-testid=owner-check]")
+        page.wait_for_selector("[data-testid=owner-check-summary].ok")
+        page.wait_for_function(
+            """(n) => { const p = window.naesview.ownerPreview;
+                 if (!p || p.pending || p.busy || !p.shown) return false; p.viewer.renderNow();
+                 const ok = (k) => p.viewer.viewportInfo(k)?.status === 'ok';
+                 return [...Array(n).keys()].every(ok); }""",
+            arg=len(project.config.viewports.viewports),
+            timeout=20000,
+        )
+        if name.startswith("anatomy"):
+            label = page.text_content("[data-testid=owner-preview-label]")
+            assert "shown to reviewers as “Pelvis”" in label  # case0000_Pelvis, part 1
+        out = tmp_path / name
+        page.fill("#owner-export-path", str(out))
+        page.click("[data-testid=owner-export-config]")
+        page.wait_for_selector("[data-testid=owner-export-done]:not([hidden])")
+        assert read_project_file(out) == project
+        assert out.read_bytes() == (EXAMPLES / name).read_bytes()
+        page.locator("[data-testid=owner-viewport] >> nth=0").scroll_into_view_if_needed()
+        shot(page, f"owner-form-{name.split('-')[0]}.png")
+        assert errors == []
 
 
 def test_project_files_import_exactly_and_refuse_newer_ones(

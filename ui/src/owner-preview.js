@@ -21,6 +21,7 @@ export function createPreview(ctx) {
   let settled = 0; // the generation whose preview is complete (or failed)
 
   async function show(config, caseId) {
+    api.pending = false;
     const mine = ++generation;
     let info;
     try {
@@ -73,6 +74,6 @@ export function createPreview(ctx) {
     return canvas ? canvas.toDataURL("image/png") : null;
   }
 
-  const api = { node, show, capture, viewer, get shown() { return shown; }, get busy() { return generation !== settled; } };
+  const api = { node, show, capture, viewer, get shown() { return shown; }, get busy() { return generation !== settled; }, pending: false };
   return api;
 }

@@ -168,6 +168,7 @@ function editor(ctx, start, projectId, err) {
   // preview
   function schedulePreview() {
     clearTimeout(previewTimer);
+    if (dataset) preview.pending = true; // tests wait for the preview the last edit asked for
     previewTimer = setTimeout(showPreview, 400);
   }
   async function showPreview() {
