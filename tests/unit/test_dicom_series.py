@@ -424,3 +424,21 @@ def test_single_slice_spacing_like_simpleitk(tags, z_spacing, tmp_path) -> None:
     assert vol.spacing == pytest.approx(ref.GetSpacing()[::-1])
     assert vol.spacing[2] == z_spacing  # sagittal: the slice axis is canonical x
     assert vol.origin == pytest.approx(ref.GetOrigin())
+
+
+def test_orientations_that_differ_within_tolerance_take_the_first_slice_like_itk(
+    tmp_path,
+) -> None:
+    files = []
+    for k, tilt in enumerate([3e-5, -4e-5, 2e-5, 0.0]):
+        c, s = np.cos(tilt), np.sin(tilt)
+        orientation = (c, s, 0.0, -s, c, 0.0)
+        plane = np.full((4, 5), k, np.int16)
+        files.append(
+            (f"f{3 - k}", to_bytes(slice_dataset(plane, (0.0, 0.0, 2.0 * k), orientation)))
+        )
+    files.reverse()  # the lowest slice is not the first file given
+    vol = read_dicom_series(files, name="v")
+    ref = simpleitk_reference(files, tmp_path)
+    assert vol.direction == pytest.approx(ref.GetDirection(), abs=1e-9)
+    assert vol.direction[1] == pytest.approx(-3e-5, abs=1e-9)  # the lowest slice's cosines

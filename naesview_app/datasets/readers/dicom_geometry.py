@@ -110,7 +110,9 @@ def stack_geometry(
         # Like ITK's ImageSeriesReader: the z spacing spans the first and last slice, while the
         # z direction stays the slice normal (a tilted gantry keeps an orthogonal direction).
         z_spacing = float(np.linalg.norm(last - first)) / (len(slices) - 1)
-    direction = np.column_stack([row, col, normal])
+    # Like ITK, the direction is the first sorted slice's (they agree within the tolerance).
+    row, col = orientations[order[0], :3], orientations[order[0], 3:]
+    direction = np.column_stack([row, col, np.cross(row, col)])
     return StackGeometry(
         tuple(int(i) for i in order),
         (pixel_spacing_xy[0], pixel_spacing_xy[1], z_spacing),
