@@ -313,3 +313,33 @@ def test_numbers_beyond_database_columns_are_refused_not_crashing(sync_server: S
         assert response.status_code == 400, (field, response.text)
         assert field in response.json()["detail"]
     assert reviewer.client.list_reviews(project.id) == []
+
+
+def _image(kind: str, size: tuple[int, int]) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 40, 40)).save(out, format=kind)
+    return out.getvalue()
+
+
+def test_thumbnails_must_be_real_png_or_jpeg_of_limited_size(sync_server: SyncServer):
+    owner = sync_server.new_user("owner")
+    for kind in ("PNG", "JPEG"):
+        thumbnail = _image(kind, (64, 48))
+        public = ProjectPublic(title=f"With {kind}", thumbnail=thumbnail)
+        created = owner.client.create_project(
+            msgspec.structs.replace(sample_project(), public=public)
+        )
+        assert owner.client.get_project(created.id).public.thumbnail == thumbnail
+    too_wide = _image("PNG", (2000, 10))
+    with pytest.raises(BadRequest, match="thumbnail is 2000×10; it must be at most 1024×1024"):
+        owner.client.update_project(
+            created.id, ProjectUpdate(public=ProjectPublic(title="x", thumbnail=too_wide))
+        )
+    truncated = _image("JPEG", (64, 48))[:-200]
+    with pytest.raises(BadRequest, match="not a complete PNG or JPEG"):
+        owner.client.update_project(
+            created.id, ProjectUpdate(public=ProjectPublic(title="x", thumbnail=truncated))
+        )
+    assert owner.client.get_project(created.id).public.title == "With JPEG"
