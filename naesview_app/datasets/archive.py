@@ -1,9 +1,10 @@
 """Read-only, in-memory access to a dataset zip: central directory, members, fingerprint.
 
 Nothing is ever extracted to disk. The file is memory-mapped; the central directory is parsed
-once by `zipfile`; a member is located through its local header and inflated from the map,
-after checking what it declares (encryption, size limit, DEFLATE's maximum ratio), with the
-output capped at the declared size and its CRC-32 verified.
+once (`central_directory.py`, with `zipfile` for ZIP64 and damaged files); a member is located
+through its local header and inflated from the map, after checking what it declares
+(encryption, size limit, DEFLATE's maximum ratio), with the output capped at the declared size
+and its CRC-32 verified.
 """
 
 from __future__ import annotations
