@@ -262,13 +262,13 @@ def wait_case(page, index: int) -> None:
     )
 
 
-def wait_reviews(stack: Stack, count: int, timeout: float = 20) -> list:
+def wait_reviews(stack: Stack, count: int, timeout: float = 20, project_id=None) -> list:
     import time
 
     deadline = time.monotonic() + timeout
     records: list = []
     while time.monotonic() < deadline:
-        records = stack.owner.client.list_reviews(stack.project_id)
+        records = stack.owner.client.list_reviews(project_id or stack.project_id)
         if len(records) >= count:
             return records
         time.sleep(0.2)
@@ -687,7 +687,8 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
         page.click("[data-testid=sign-out]")
         page.wait_for_selector("#password", timeout=15000)
 
-    records = [r for r in stack.owner.client.list_reviews(detail.id) if r.current]
+    # Synced in the background by the app's outbox: wait for it.
+    records = [r for r in wait_reviews(stack, 1, project_id=detail.id) if r.current]
     assert [(r.review.case_id, r.review.answer, r.review.comment) for r in records] == [
         (0, "same", "identical")
     ]
