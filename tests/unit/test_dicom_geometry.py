@@ -60,23 +60,39 @@ def test_layout_equals_dicomorient(direction: np.ndarray) -> None:
 
 
 def _slices(z_positions, orientation=(1.0, 0.0, 0.0, 0.0, 1.0, 0.0)) -> list[SliceGeometry]:
-    return [SliceGeometry(f"s{k}", (0.0, 0.0, z), orientation) for k, z in enumerate(z_positions)]
+    return [
+        SliceGeometry(f"s{k}", (0.0, 0.0, z), orientation, (0.6, 0.5))
+        for k, z in enumerate(z_positions)
+    ]
 
 
 def test_stack_sorts_along_the_normal() -> None:
-    stack = stack_geometry(_slices([4.0, 0.0, 2.0, 6.0]), pixel_spacing_xy=(0.5, 0.6))
+    stack = stack_geometry(_slices([4.0, 0.0, 2.0, 6.0]))
     assert stack.order == (1, 2, 0, 3)
     assert stack.spacing_xyz == (0.5, 0.6, 2.0)
     assert stack.origin == (0.0, 0.0, 0.0)
 
 
 def test_spacing_within_one_percent_is_even() -> None:
-    stack_geometry(_slices([0.0, 2.0, 4.01, 6.0]), pixel_spacing_xy=(1.0, 1.0))
+    stack_geometry(_slices([0.0, 2.0, 4.01, 6.0]))
     with pytest.raises(GeometryError, match="not evenly spaced"):
-        stack_geometry(_slices([0.0, 2.0, 4.1, 6.0]), pixel_spacing_xy=(1.0, 1.0))
+        stack_geometry(_slices([0.0, 2.0, 4.1, 6.0]))
 
 
 def test_slices_without_position_cannot_be_stacked() -> None:
-    slices = [*_slices([0.0, 1.0]), SliceGeometry("lost", None, None)]
+    slices = [*_slices([0.0, 1.0]), SliceGeometry("lost", None, None, (0.6, 0.5))]
     with pytest.raises(GeometryError, match="1 of 3 slices have no ImagePositionPatient"):
-        stack_geometry(slices, pixel_spacing_xy=(1.0, 1.0))
+        stack_geometry(slices)
+
+
+def test_pixel_spacing_comes_from_the_first_sorted_slice() -> None:
+    slices = [
+        SliceGeometry("high", (0.0, 0.0, 2.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0), (0.60002, 0.5)),
+        SliceGeometry("low", (0.0, 0.0, 0.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0), (0.60001, 0.5)),
+    ]
+    assert stack_geometry(slices).spacing_xyz == (0.5, 0.60001, 2.0)
+    slices.append(SliceGeometry("odd", (0.0, 0.0, 4.0), (1.0, 0.0, 0.0, 0.0, 1.0, 0.0), (0.7, 0.5)))
+    with pytest.raises(
+        GeometryError, match=r"different pixel spacings: .*0\.7×0\.5 mm \(1 slices\)"
+    ):
+        stack_geometry(slices)

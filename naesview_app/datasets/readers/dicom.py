@@ -23,7 +23,6 @@ from naesview_app.datasets.readers.dicom_checks import (
     check_one_grid,
     check_one_series,
     check_size,
-    common_pixel_spacing,
     single_slice_thickness,
     stored_dtype,
 )
@@ -76,10 +75,8 @@ def _read_series(files: Sequence[tuple[str, Buffer]], name: str) -> Volume:
     check_decoders(datasets, labels, name)
     try:
         frames = [f for i, ds in enumerate(datasets) for f in frames_of(ds, i, labels[i])]
-        spacing = common_pixel_spacing(frames)
         stack = stack_geometry(
             [f.geometry for f in frames],
-            pixel_spacing_xy=(spacing[1], spacing[0]),
             single_slice_thickness=single_slice_thickness(datasets[0]),
         )
     except GeometryError as exc:

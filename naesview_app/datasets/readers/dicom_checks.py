@@ -12,8 +12,6 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import get_decoder
 from pydicom.uid import UID
 
-from naesview_app.datasets.readers.dicom_frames import Frame
-from naesview_app.datasets.readers.dicom_geometry import GeometryError
 from naesview_app.errors import MissingDecoderError, ReaderError
 
 MAX_VOLUME_VOXELS = 512 * 1024**2  # 2 GiB as float32; checked before anything is allocated
@@ -101,21 +99,6 @@ def check_size(datasets: list[Dataset], name: str) -> None:
             f"{voxels} voxels declared, over the {MAX_VOLUME_VOXELS} voxel limit of one volume",
             volume=name,
         )
-
-
-def common_pixel_spacing(frames: list[Frame]) -> tuple[float, float]:
-    spacings = {f.pixel_spacing for f in frames}
-    if len(spacings) == 1:
-        return next(iter(spacings)) or (1.0, 1.0)
-    known = [s for s in spacings if s is not None]
-    if len(known) == len(spacings) and np.ptp(np.array(known), axis=0).max() <= 1e-4 * max(
-        map(max, known)
-    ):
-        return known[0]
-    listed = ", ".join(f"{s[0]:g}×{s[1]:g}" if s else "none" for s in spacings)
-    raise GeometryError(
-        f"slices have different pixel spacings ({listed} mm); one folder must hold one grid"
-    )
 
 
 def single_slice_thickness(ds: Dataset) -> float:

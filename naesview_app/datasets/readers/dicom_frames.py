@@ -27,8 +27,6 @@ class Frame:
     geometry: SliceGeometry
     slope: float
     intercept: float
-    pixel_spacing: tuple[float, float] | None
-    """(row spacing, column spacing) in mm, as DICOM PixelSpacing orders them."""
 
 
 def frames_of(ds: Dataset, file_index: int, label: str) -> list[Frame]:
@@ -42,8 +40,8 @@ def frames_of(ds: Dataset, file_index: int, label: str) -> list[Frame]:
     position = _floats(ds.get("ImagePositionPatient"), 3)
     orientation = _floats(ds.get("ImageOrientationPatient"), 6)
     if count == 1:
-        geometry = SliceGeometry(label, position, orientation)  # type: ignore[arg-type]
-        return [Frame(file_index, 0, geometry, slope, intercept, spacing)]
+        geometry = SliceGeometry(label, position, orientation, spacing)  # type: ignore[arg-type]
+        return [Frame(file_index, 0, geometry, slope, intercept)]
     # Simple multi-frame: one position, frames step along the normal.
     if position is None or orientation is None:  # no geometry at all: stack like a PNG series
         position, orientation = (0.0, 0.0, 0.0), _IDENTITY_ORIENTATION
@@ -57,10 +55,10 @@ def frames_of(ds: Dataset, file_index: int, label: str) -> list[Frame]:
                 f"{label} frame {j + 1}",
                 tuple(float(v) for v in np.asarray(position) + offsets[j] * normal),  # type: ignore[arg-type]
                 orientation,
+                spacing,
             ),
             slope,
             intercept,
-            spacing,
         )
         for j in range(count)
     ]
@@ -86,10 +84,13 @@ def _enhanced_frames(ds: Dataset, file_index: int, label: str, count: int) -> li
         spacing = _floats(_functional(group, shared, "PixelMeasuresSequence", "PixelSpacing"), 2)
         transform = _functional_item(group, shared, "PixelValueTransformationSequence")
         slope, intercept = _rescale(transform if transform is not None else ds, ds)
-        geometry = SliceGeometry(f"{label} frame {j + 1}", position, orientation)  # type: ignore[arg-type]
-        frames.append(
-            Frame(file_index, j, geometry, slope, intercept, spacing or _pixel_spacing(ds))  # type: ignore[arg-type]
+        geometry = SliceGeometry(
+            f"{label} frame {j + 1}",
+            position,  # type: ignore[arg-type]
+            orientation,
+            spacing or _pixel_spacing(ds),
         )
+        frames.append(Frame(file_index, j, geometry, slope, intercept))
     return frames
 
 

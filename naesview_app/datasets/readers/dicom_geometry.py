@@ -32,6 +32,8 @@ class SliceGeometry:
     label: str
     position: tuple[float, float, float] | None
     orientation: tuple[float, ...] | None  # ImageOrientationPatient: row then column cosines
+    pixel_spacing: tuple[float, ...] | None = None
+    """PixelSpacing: (between rows, between columns) in mm, as DICOM orders them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +65,13 @@ class CanonicalLayout:
 
 
 def stack_geometry(
-    slices: Sequence[SliceGeometry],
-    *,
-    pixel_spacing_xy: tuple[float, float],
-    single_slice_thickness: float = 1.0,
+    slices: Sequence[SliceGeometry], *, single_slice_thickness: float = 1.0
 ) -> StackGeometry:
     """Sort slices along their normal and check they form one evenly spaced grid."""
+    _check_pixel_spacing(slices)
     if len(slices) == 1 and (slices[0].position is None or slices[0].orientation is None):
-        return StackGeometry(
-            (0,), (*pixel_spacing_xy, single_slice_thickness), (0.0, 0.0, 0.0), np.eye(3)
-        )
+        x, y = _spacing_xy(slices[0])
+        return StackGeometry((0,), (x, y, single_slice_thickness), (0.0, 0.0, 0.0), np.eye(3))
     missing = [s.label for s in slices if s.position is None or s.orientation is None]
     if missing:
         raise GeometryError(
@@ -110,14 +109,39 @@ def stack_geometry(
         # Like ITK's ImageSeriesReader: the z spacing spans the first and last slice, while the
         # z direction stays the slice normal (a tilted gantry keeps an orthogonal direction).
         z_spacing = float(np.linalg.norm(last - first)) / (len(slices) - 1)
-    # Like ITK, the direction is the first sorted slice's (they agree within the tolerance).
+    # Like ITK, direction and pixel spacing are the first sorted slice's (the others agree within
+    # the tolerances).
     row, col = orientations[order[0], :3], orientations[order[0], 3:]
     direction = np.column_stack([row, col, np.cross(row, col)])
+    x_spacing, y_spacing = _spacing_xy(slices[int(order[0])])
     return StackGeometry(
         tuple(int(i) for i in order),
-        (pixel_spacing_xy[0], pixel_spacing_xy[1], z_spacing),
+        (x_spacing, y_spacing, z_spacing),
         (float(first[0]), float(first[1]), float(first[2])),
         direction,
+    )
+
+
+def _spacing_xy(slice_: SliceGeometry) -> tuple[float, float]:
+    """(x, y) = (between columns, between rows); 1 mm when the file gives none, like GDCM."""
+    if slice_.pixel_spacing is None:
+        return (1.0, 1.0)
+    return (slice_.pixel_spacing[1], slice_.pixel_spacing[0])
+
+
+def _check_pixel_spacing(slices: Sequence[SliceGeometry]) -> None:
+    spacings = Counter(s.pixel_spacing for s in slices)
+    if len(spacings) == 1:
+        return
+    known = np.array([s for s in spacings if s is not None], dtype=np.float64)
+    if len(known) == len(spacings) and np.ptp(known, axis=0).max() <= 1e-4 * known.max():
+        return
+    listed = ", ".join(
+        f"{s[0]:g}×{s[1]:g} mm ({n} slices)" if s else f"none ({n} slices)"
+        for s, n in spacings.most_common()
+    )
+    raise GeometryError(
+        f"slices have different pixel spacings: {listed}; one folder must hold one grid"
     )
 
 
