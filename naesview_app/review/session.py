@@ -43,8 +43,9 @@ class ProjectRef:
 
 
 DECODE_TIMEOUT = 300.0
-WINDOW_SAMPLE_FRACTION = 0.25
-"""A volume still decoding gets its automatic window from its first quarter of slices."""
+WINDOW_SAMPLE_FRACTION = 0.02
+"""A volume still decoding gets its automatic window from its first 2 % of slices (at least
+one): enough for a first look without delaying it; the UI's own auto window can refine it."""
 
 
 @dataclass(frozen=True, slots=True)
