@@ -683,7 +683,11 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
         assert slices[3] == u  # sagittal slice = x
         shot(page, "grid.png", tmp_path)
 
-        # Sign out: back to the sign-in form.
+        # Sign out (once the answer has reached the server): back to the sign-in form.
+        page.wait_for_function(
+            "() => /^synced/.test(document.querySelector('[data-testid=sync-status]').textContent)",
+            timeout=20000,
+        )
         page.click("[data-testid=sign-out]")
         page.wait_for_selector("#password", timeout=15000)
 
