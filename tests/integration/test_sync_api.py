@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 import zlib
 
@@ -343,3 +344,36 @@ def test_thumbnails_must_be_real_png_or_jpeg_of_limited_size(sync_server: SyncSe
             created.id, ProjectUpdate(public=ProjectPublic(title="x", thumbnail=truncated))
         )
     assert owner.client.get_project(created.id).public.title == "With JPEG"
+
+
+def test_request_log_is_one_json_line_per_request_without_secrets(sync_server: SyncServer):
+    _, reviewer, project = project_with_reviewer(sync_server)
+    marker = f"secret comment {uuid.uuid4()}"
+    reviewer.client.submit_review(sample_review(project.id, 2, comment=marker))
+    response = httpx.get(
+        f"{sync_server.base_url}/projects/{project.id}/export.csv",
+        headers={"Authorization": f"Bearer {reviewer.client.token}"},
+    )
+    assert response.status_code == 403
+    log = sync_server.log()
+    assert marker not in log
+    assert reviewer.client.token not in log
+    assert reviewer.password not in log
+    entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert {"method": "PUT", "path": "/reviews/{review_uuid}", "status": 201} in [
+        {k: e[k] for k in ("method", "path", "status")} for e in entries
+    ]
+    assert all(set(e) == {"method", "path", "status", "ms"} for e in entries)
+
+
+def test_exports_are_streamed(sync_server: SyncServer):
+    owner, reviewer, project = project_with_reviewer(sync_server)
+    reviewer.client.submit_review(sample_review(project.id, 0))
+    headers = {"Authorization": f"Bearer {owner.client.token}"}
+    for name in ("export.csv", "export.json"):
+        with httpx.stream(
+            "GET", f"{sync_server.base_url}/projects/{project.id}/{name}", headers=headers
+        ) as response:
+            assert response.status_code == 200
+            assert response.headers.get("transfer-encoding") == "chunked"
+            assert "content-length" not in response.headers
