@@ -171,7 +171,10 @@ def format_table(report: DatasetReport) -> str:
     lines = [f"dataset {report.dataset}"]
     if report.fingerprint:
         lines.append(f"fingerprint {report.fingerprint}")
-    lines.append(f"{len(report.cases)} cases, {volumes} volumes read, {failures} errors")
+    lines.append(
+        f"{_count(len(report.cases), 'case')}, {_count(volumes, 'volume')} read, "
+        f"{_count(failures, 'error')}"
+    )
     rows = [("id", "case", "volume", "kind", "shape z×y×x", "spacing mm", "dtype", "range")]
     notes: dict[int, list[str]] = {}
     for case in report.cases:
@@ -205,6 +208,10 @@ def format_table(report: DatasetReport) -> str:
         lines.append(f"ignored ({len(report.ignored)}):")
         lines.extend(f"  {i.member}  ({i.reason})" for i in report.ignored)
     return "\n".join(lines) + "\n"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _number(value: float) -> str:
