@@ -82,6 +82,19 @@ def review_config() -> ProjectConfig:
     )
 
 
+def thumbnail_png() -> bytes:
+    """A 96×96 PNG: the middle axial slice of mini.zip's case3 (the MNI template)."""
+    import io
+
+    from PIL import Image
+
+    array = canonical_volume("case3", "image.nii.gz")
+    middle = np.ascontiguousarray(array[array.shape[0] // 2], dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(middle).resize((96, 96)).save(out, format="PNG")
+    return out.getvalue()
+
+
 def mini_fingerprint() -> str:
     from naesview_app.datasets.dataset import open_dataset
 
@@ -110,6 +123,7 @@ def review_stack(folder: Path, *, config: ProjectConfig | None = None) -> Iterat
                 public=ProjectPublic(
                     title="Prostate masks",
                     short_description="Check the automatic prostate segmentation, case by case.",
+                    thumbnail=thumbnail_png(),
                 ),
                 private=ProjectPrivate(instructions_md=INSTRUCTIONS),
                 config=config or review_config(),
@@ -364,6 +378,10 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
         card = page.wait_for_selector("[data-testid=project-card]", timeout=15000)
         assert "Prostate masks" in card.inner_text()
         assert "Check the automatic prostate segmentation" in card.inner_text()
+        # The owner's thumbnail, decoded and shown (a data URL; nothing is fetched from outside).
+        thumb = card.query_selector("img.thumb")
+        assert thumb is not None
+        assert thumb.evaluate("(img) => img.complete && img.naturalWidth") == 96
         shot(page, "projects.png", tmp_path)
 
         # Instructions: Markdown rendered, HTML and javascript: links inert.
