@@ -9,7 +9,7 @@ import sys
 from benchmarks.common import Figure, print_table, write_results
 
 # Each suite is a module in this package with `run() -> list[Figure]`.
-SUITES = ["dataset_bench", "dicom_bench", "ui_bench", "sync_bench"]
+SUITES = ["dataset_bench", "dicom_bench", "load_bench", "ui_bench", "sync_bench"]
 
 
 def main(argv: list[str] | None = None) -> int:
