@@ -183,6 +183,11 @@ class VolumeInfo(Result, frozen=True, kw_only=True):
     editable: bool
     """True for the project's brush mask: PUT /masks/<handle> with the edited uint8 bytes."""
     window: Window
+    streaming: bool = False
+    """True while the volume is still being decoded: slices arrive one by one from `first_z`
+    on; a request for a slice not decoded yet waits for it (the whole-volume GET streams)."""
+    first_z: int = 0
+    """The slice decoded first (0, or the last one for a file stored head to feet)."""
 
 
 class SavedAnswer(Result, frozen=True, kw_only=True):

@@ -272,6 +272,10 @@ class ReviewApp:
                     is_mask=layer.is_mask,
                     editable=editable,
                     window=m.Window(center=layer.window[0], width=layer.window[1]),
+                    streaming=layer.growing is not None and not layer.growing.done,
+                    first_z=layer.volume.shape[0] - 1
+                    if 0 in layer.volume.reorientation.flips
+                    else 0,
                 )
             )
         answer = case.answer
