@@ -22,7 +22,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
-from naesview_app.datasets.readers.dicom import read_dicom_series
+from naesview_app.datasets.readers.dicom import plan_dicom_series, read_dicom_series
 from naesview_app.errors import ReaderError
 
 AXIAL = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
@@ -442,3 +442,45 @@ def test_orientations_that_differ_within_tolerance_take_the_first_slice_like_itk
     ref = simpleitk_reference(files, tmp_path)
     assert vol.direction == pytest.approx(ref.GetDirection(), abs=1e-9)
     assert vol.direction[1] == pytest.approx(-3e-5, abs=1e-9)  # the lowest slice's cosines
+
+
+@pytest.mark.parametrize(
+    ("orientation", "one_by_one"),
+    [(AXIAL, True), ((1.0, 0.0, 0.0, 0.0, -1.0, 0.0), True), (SAGITTAL, False)],
+    ids=["axial", "axial-normal-inferior", "sagittal"],
+)
+def test_plan_reports_each_slice_when_it_is_complete(orientation, one_by_one) -> None:
+    files, _ = make_series(n=6, shape=(5, 4), orientation=orientation)
+    expected = read_dicom_series(files, name="v").array
+    plan = plan_dicom_series(files, name="v")
+    assert plan.volume.shape == expected.shape
+    seen: list[int] = []
+
+    def on_slice(z: int) -> None:
+        assert np.array_equal(plan.volume.array[z], expected[z])  # complete when announced
+        seen.append(z)
+
+    assert plan.decode(on_slice) is plan.volume
+    assert sorted(seen) == list(range(expected.shape[0]))
+    if one_by_one:  # in decoding order, so the first announced slice came early
+        assert seen == sorted(seen) or seen == sorted(seen, reverse=True)
+    assert np.array_equal(plan.volume.array, expected)
+    with pytest.raises(ReaderError, match="decoded already"):
+        plan.decode()
+
+
+def test_plan_checks_before_decoding_and_decode_reports_damaged_pixels() -> None:
+    files, _ = make_series(n=4, step=2.0)
+    with pytest.raises(ReaderError, match="not evenly spaced"):
+        plan_dicom_series(_drop_middle(files), name="v")
+    name, data = files[0]
+    plan = plan_dicom_series([(name, data[:-10]), *files[1:]], name="v")  # header fine
+    with pytest.raises(ReaderError, match="could not decode the pixel data"):
+        plan.decode()
+
+
+def _drop_middle(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    by_z = sorted(
+        files, key=lambda f: float(pydicom.dcmread(BytesIO(f[1])).ImagePositionPatient[2])
+    )
+    return by_z[:1] + by_z[2:]

@@ -8,7 +8,7 @@ float64 volume), and returned with their stored sample type plus RescaleSlope/In
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from io import BytesIO
 from pathlib import PurePosixPath
 
@@ -27,8 +27,9 @@ from naesview_app.datasets.readers.dicom_checks import (
     stored_dtype,
 )
 from naesview_app.datasets.readers.dicom_decode import decode_into, first_line
-from naesview_app.datasets.readers.dicom_frames import frames_of
+from naesview_app.datasets.readers.dicom_frames import Frame, frames_of
 from naesview_app.datasets.readers.dicom_geometry import (
+    CanonicalLayout,
     GeometryError,
     canonical_layout,
     stack_geometry,
@@ -52,15 +53,76 @@ def read_dicom_series(files: Sequence[tuple[str, Buffer]], *, name: str) -> Volu
     Raises ReaderError (MissingDecoderError when a codec plugin is not installed) with a one-line
     message naming the volume; no other exception escapes for any input bytes.
     """
+    return plan_dicom_series(files, name=name).decode()
+
+
+class DicomSeriesPlan:
+    """A series that passed every check, its voxels not decoded yet.
+
+    `volume` is the final Volume (geometry, sample type, scaling) whose array is allocated but
+    empty until `decode()` fills it, so a viewer can show slices while the rest decode. The
+    plan refers to the file buffers until `decode()` returns: keep them alive until then.
+    """
+
+    __slots__ = ("_labels", "_layout", "_name", "_ordered", "_pending", "_scale", "volume")
+
+    def __init__(
+        self,
+        volume: Volume,
+        layout: CanonicalLayout,
+        ordered: list[Frame],
+        pending: list[tuple[Dataset, np.ndarray | None] | None],
+        labels: list[str],
+        *,
+        scale: bool,
+    ) -> None:
+        self.volume = volume
+        self._layout, self._ordered, self._pending = layout, ordered, pending
+        self._labels, self._name, self._scale = labels, volume.name, scale
+
+    def decode(self, on_slice: Callable[[int], None] | None = None) -> Volume:
+        """Fill `volume.array` (once) and return the volume; raises ReaderError.
+
+        `on_slice(z)` is called as each canonical z slice is complete: one by one for a stack of
+        axial slices, all at the end for sagittal or coronal ones.
+        """
+        if any(entry is None for entry in self._pending):
+            raise ReaderError("this series was decoded already", volume=self._name)
+        try:
+            decode_into(
+                self.volume.array,
+                self._layout,
+                self._ordered,
+                self._pending,
+                self._labels,
+                self._name,
+                scale=self._scale,
+                on_slice=on_slice,
+            )
+        except ReaderError:
+            raise
+        except Exception as exc:  # pydicom and its plugins raise many types
+            raise ReaderError(
+                f"malformed DICOM data: {first_line(exc)}", volume=self._name
+            ) from None
+        return self.volume
+
+
+def plan_dicom_series(files: Sequence[tuple[str, Buffer]], *, name: str) -> DicomSeriesPlan:
+    """Parse and check a folder's DICOM files; `plan.decode()` then fills the voxels.
+
+    Every check that needs no pixel (one series, one grid, even spacing, size limit, decoders
+    installed) runs here, so errors come before any voxel is decoded.
+    """
     try:
-        return _read_series(files, name)
+        return _plan(files, name)
     except ReaderError:
         raise
     except Exception as exc:  # pydicom converts header values lazily and raises many types
         raise ReaderError(f"malformed DICOM header: {first_line(exc)}", volume=name) from None
 
 
-def _read_series(files: Sequence[tuple[str, Buffer]], name: str) -> Volume:
+def _plan(files: Sequence[tuple[str, Buffer]], name: str) -> DicomSeriesPlan:
     if not files:
         raise ReaderError("folder holds no DICOM files", volume=name)
     labels = [PurePosixPath(member).name or member for member, _ in files]
@@ -93,10 +155,7 @@ def _read_series(files: Sequence[tuple[str, Buffer]], name: str) -> Volume:
     pending: list[tuple[Dataset, np.ndarray | None] | None] = list(
         zip(datasets, in_place, strict=True)
     )
-    datasets.clear()  # decode_into drops each parsed file as soon as its frames are written
-    in_place.clear()
-    decode_into(out, layout, ordered, pending, labels, name, scale=not one_scale)
-    return Volume(
+    volume = Volume(
         array=out,
         spacing=layout.spacing_zyx,
         origin=layout.origin,
@@ -108,6 +167,7 @@ def _read_series(files: Sequence[tuple[str, Buffer]], name: str) -> Volume:
         intercept=ordered[0].intercept if one_scale else 0.0,
         reorientation=Reorientation(layout.axes, layout.flips, stored_shape),
     )
+    return DicomSeriesPlan(volume, layout, ordered, pending, labels, scale=not one_scale)
 
 
 def decode_files_only(files: Sequence[tuple[str, Buffer]]) -> int:
@@ -131,4 +191,11 @@ def _parse(data: Buffer, label: str, name: str) -> tuple[Dataset, np.ndarray | N
         ) from None
 
 
-__all__ = ["MAX_VOLUME_VOXELS", "decode_files_only", "is_dicom", "read_dicom_series"]
+__all__ = [
+    "MAX_VOLUME_VOXELS",
+    "DicomSeriesPlan",
+    "decode_files_only",
+    "is_dicom",
+    "plan_dicom_series",
+    "read_dicom_series",
+]

@@ -7,6 +7,7 @@ output laid out like the stored stack, so no float64 or second copy of the volum
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 import numpy as np
 from pydicom.dataset import Dataset
@@ -27,7 +28,9 @@ def decode_into(
     name: str,
     *,
     scale: bool,
+    on_slice: Callable[[int], None] | None = None,
 ) -> None:
+    """Fill `out`; `on_slice(z)` is told each canonical z slice as soon as it is complete."""
     # The stored [slice, row, column] view of `out`: slice k written there lands in canonical order.
     stored = np.flip(out, layout.flips).transpose(np.argsort(layout.axes))
     rows, columns = stored.shape[1:]
@@ -59,6 +62,8 @@ def decode_into(
         planes = [plane_of(frame) for frame in group]
         if tile is None:
             stored[start] = values(planes[0], group[0])
+            if on_slice is not None:  # stored slice `start` is canonical z-plane start (flipped?)
+                on_slice(len(ordered) - 1 - start if 0 in layout.flips else start)
         else:
             for top in range(0, rows, tile_rows):
                 block = slice(top, top + tile_rows)
@@ -71,6 +76,9 @@ def decode_into(
             if not frames_left[frame.file_index]:  # drop the file: peak ~ output + a batch
                 decoded.pop(frame.file_index, None)
                 parsed[frame.file_index] = None
+    if tile is not None and on_slice is not None:  # every z-plane has a voxel of every slice
+        for z in range(out.shape[0]):
+            on_slice(z)
 
 
 def _pixels(ds: Dataset, label: str, name: str) -> np.ndarray:
