@@ -92,3 +92,14 @@ def test_mutated_files_fail_cleanly(syntax) -> None:
     assert outcomes["error"] > 0
     assert all("\n" not in m and m.startswith("volume `T1`: ") for m in messages)
     assert time.perf_counter() - started < 20
+
+
+def test_floating_point_pixel_data_is_named() -> None:
+    ds = slice_dataset(np.zeros((4, 4), np.int16), (0.0, 0.0, 0.0))
+    ds.FloatPixelData = np.zeros((4, 4), np.float32).tobytes()
+    del ds.PixelData
+    ds.BitsAllocated = ds.BitsStored = 32
+    ds.HighBit = 31
+    del ds.PixelRepresentation
+    with pytest.raises(ReaderError, match="floating-point pixel data"):
+        read_dicom_series([("pmap.dcm", to_bytes(ds))], name="ADC")

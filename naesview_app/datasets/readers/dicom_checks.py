@@ -48,6 +48,12 @@ def check_images(
 ) -> None:
     for ds, pixels, label in zip(datasets, in_place, labels, strict=True):
         has_pixels = pixels is not None or "PixelData" in ds
+        if not has_pixels and ("FloatPixelData" in ds or "DoubleFloatPixelData" in ds):
+            raise ReaderError(
+                f"`{label}` holds floating-point pixel data (a parametric map?), which is not "
+                "supported; export it as integers with RescaleSlope/Intercept",
+                volume=name,
+            )
         if not has_pixels or "Rows" not in ds or "Columns" not in ds:
             raise ReaderError(
                 f"`{label}` holds no image (no PixelData: not an image, or cut short); "
