@@ -7,6 +7,7 @@ import os
 import pty
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,20 @@ def test_json_form_of_an_unreadable_zip() -> None:
 def test_progress_bar_only_on_a_terminal() -> None:
     dataset = str(SHARED / "tiny_ct_many.zip")
     main, secondary = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # read while the child writes, so a full terminal never blocks it
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO once the terminal's last writer has closed
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "naesview_app", "inspect", dataset],
@@ -83,21 +98,10 @@ def test_progress_bar_only_on_a_terminal() -> None:
             timeout=120,
             check=False,
         )
-        os.close(secondary)
-        secondary = -1
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(main, 65536)
-            except OSError:  # EIO once the terminal's writer has closed
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
     finally:
+        os.close(secondary)
+        reader.join(timeout=10)
         os.close(main)
-        if secondary != -1:
-            os.close(secondary)
     assert proc.returncode == 0
     assert b"300/300 volumes" in b"".join(chunks)
     piped = _inspect(dataset, "--json")
