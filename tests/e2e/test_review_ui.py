@@ -701,6 +701,20 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
         assert slices[3] == u  # sagittal slice = x
         shot(page, "grid.png", tmp_path)
 
+        # Other tools (the brush) draw on top through viewer.addOverlay.
+        corner = page.evaluate(
+            """() => { const v = window.naesview.review.viewer;
+               const remove = v.addOverlay((ctx, info, i) => {
+                 if (i === 0) { ctx.fillStyle = "#ff00ff"; ctx.fillRect(0, 0, 4, 4); } });
+               v.renderNow();
+               const on = Array.from(v.canvas(0).getContext("2d").getImageData(1, 1, 1, 1).data);
+               remove(); v.renderNow();
+               const off = Array.from(v.canvas(0).getContext("2d").getImageData(1, 1, 1, 1).data);
+               return { on, off }; }"""
+        )
+        assert corner["on"][:3] == [255, 0, 255]
+        assert corner["off"][:3] != [255, 0, 255]
+
         # Sign out (once the answer has reached the server): back to the sign-in form.
         page.wait_for_function(
             "() => /^synced/.test(document.querySelector('[data-testid=sync-status]').textContent)",

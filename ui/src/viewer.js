@@ -35,6 +35,7 @@ export function createViewer(container, { onChange = () => {}, onRender = () => 
   let hovered = 0;
   let lastRenderMs = 0;
   const warmCells = [];
+  const overlays = []; // extra drawing after each viewport's image (e.g. a brush cursor)
   const dpr = () => window.devicePixelRatio || 1;
 
   function dispatch(event) {
@@ -60,6 +61,9 @@ export function createViewer(container, { onChange = () => {}, onRender = () => 
       const h = Math.max(1, Math.round(canvas.clientHeight * ratio));
       if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
       const info = renderViewport(ctx, w, h, ratio, state, i, scratch);
+      for (const draw of overlays) {
+        try { draw(ctx, { ...info, dpr: ratio, width: w, height: h }, i, state); } catch (e) { console.error(e); }
+      }
       updateOverlay(cell, info, i);
       return { ...info, dpr: ratio, width: w, height: h };
     });
@@ -233,6 +237,15 @@ export function createViewer(container, { onChange = () => {}, onRender = () => 
         const h = Math.max(1, Math.round(cell.canvas.clientHeight * ratio));
         try { renderViewport(warmCells[i].ctx, w, h, ratio, other, i, warmCells[i].scratch); } catch { /* warming is best effort */ }
       });
+    },
+    /**
+     * Draw on top of every viewport after its image: `draw(ctx, info, index, state)` with
+     * info = {geom, fit, status, dpr, width, height} (canvas pixels). Returns a remover.
+     */
+    addOverlay(draw) {
+      overlays.push(draw);
+      requestRender();
+      return () => { const k = overlays.indexOf(draw); if (k >= 0) overlays.splice(k, 1); requestRender(); };
     },
     /** Install a left-button tool (e.g. a brush); null restores window/level or pan. */
     setTool(tool) { customTool = tool; },
