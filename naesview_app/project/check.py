@@ -1,11 +1,12 @@
 """The pre-flight check: does a project config fit a dataset, case by case?
 
-For every case it lists the configured volumes that are missing or unreadable, and for every
-viewport with several layers whether they share the bottom layer's grid, will be resampled onto
-it (a note, not a problem) or do not overlap it at all (a problem: nothing would show). NIfTI
-grids come from headers alone (`geometry.read_grid`), so 15,000 cases take seconds; volumes in
-DICOM or PNG/JPEG folders are decoded, for at most `max_full_reads` of them, and the report says
-how many cases were compared. A case is *complete* when it has no missing or unreadable volume
+For every case it lists the configured volumes that are missing or unreadable (every NIfTI
+header is read for that), and for every viewport with several layers whether they share the
+bottom layer's grid, will be resampled onto it (a note, not a problem) or do not overlap it at
+all (a problem: nothing would show). NIfTI grids come from headers alone
+(`geometry.read_grid`), so 15,000 cases take seconds; volumes in DICOM or PNG/JPEG folders are
+decoded only to compare grids, for at most `max_full_reads` of them, and the report says how
+many cases were compared. A case is *complete* when it has no missing or unreadable volume
 and no problem. `check_command` is `naesview project check`.
 """
 
@@ -153,17 +154,24 @@ def _check_case(
         for index, viewport in enumerate(config.viewports.viewports, start=1)
         if len(viewport.layers) > 1
     ]
-    to_read = sorted(
-        {layer.volume for _, vp in layered for layer in vp.layers} - set(missing) - set(unreadable)
-    )
-    compared = len(to_read) > 1 and budget.allows(dataset, case, to_read)
+    present = [n for n in wanted if n not in missing and n not in unreadable]
+    stacked = {layer.volume for _, vp in layered for layer in vp.layers}
+    to_compare = sorted(stacked.intersection(present))
+    compared = len(to_compare) > 1 and budget.allows(dataset, case, to_compare)
+    # Every NIfTI header is read (cheap; finds damaged or encrypted files), other volumes only
+    # when their grids are compared.
+    probe = [
+        n
+        for n in present
+        if (compared and n in stacked) or getattr(case.volume(n), "kind", "") == "nifti"
+    ]
     grids: dict[str, Volume] = {}
+    for name in probe:
+        try:
+            grids[name], _ = read_grid(dataset, case.id, name, cache=budget.grids)
+        except NaesviewError as exc:
+            unreadable[name] = exc.message
     if compared:
-        for name in to_read:
-            try:
-                grids[name], _ = read_grid(dataset, case.id, name, cache=budget.grids)
-            except NaesviewError as exc:
-                unreadable[name] = exc.message
         for index, viewport in layered:
             base = viewport.layers[0]
             if base.volume not in grids:

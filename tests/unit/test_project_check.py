@@ -169,3 +169,14 @@ def test_identical_headers_share_one_grid(dataset_zip: Path) -> None:
     assert again is first
     assert other is not first
     assert not same_grid(other, first)
+
+
+def test_single_layer_volumes_have_their_headers_read(dataset_zip: Path) -> None:
+    only_mask_file = _config(Layer(volume="mask.nii.gz"))
+    with open_dataset(dataset_zip) as ds:
+        report = check_dataset(only_mask_file, ds)
+    by_name = {c.name: c for c in report.cases}
+    assert by_name["c12"].unreadable[0].volume == "mask.nii.gz"
+    assert by_name["c2"].missing == ("mask.nii.gz",)
+    assert report.grids_compared == 0
+    assert report.complete_count == 4
