@@ -19,6 +19,8 @@ from naesview_app.datasets.readers import READERS, reader_for_kind
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "data"
+if not (SHARED / "manifest.json").is_file():
+    pytest.fail(f"shared test data not found at {SHARED} (expected beside the checkout)")
 MANIFEST = json.loads((SHARED / "manifest.json").read_text())
 DATASETS = {d["dataset"]: d for d in MANIFEST["datasets"]}
 
