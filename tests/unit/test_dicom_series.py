@@ -484,3 +484,17 @@ def _drop_middle(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
         files, key=lambda f: float(pydicom.dcmread(BytesIO(f[1])).ImagePositionPatient[2])
     )
     return by_z[:1] + by_z[2:]
+
+
+@pytest.mark.parametrize("spacing", [(0.0, 0.0), (-0.5, 0.7)])
+def test_odd_pixel_spacing_values_like_simpleitk(spacing, tmp_path) -> None:
+    files = [
+        (
+            f"f{k}",
+            to_bytes(slice_dataset(np.zeros((3, 4), np.int16), (0, 0, 2.0 * k), spacing=spacing)),
+        )
+        for k in range(3)
+    ]
+    vol = read_dicom_series(files, name="v")
+    ref = simpleitk_reference(files, tmp_path)
+    assert vol.spacing == pytest.approx(ref.GetSpacing()[::-1])

@@ -123,10 +123,12 @@ def stack_geometry(
 
 
 def _spacing_xy(slice_: SliceGeometry) -> tuple[float, float]:
-    """(x, y) = (between columns, between rows); 1 mm when the file gives none, like GDCM."""
+    """(x, y) = (between columns, between rows). Like GDCM: 1 mm when the file gives none or
+    zero, and the magnitude of a negative value."""
     if slice_.pixel_spacing is None:
         return (1.0, 1.0)
-    return (slice_.pixel_spacing[1], slice_.pixel_spacing[0])
+    row, column = (abs(v) or 1.0 for v in slice_.pixel_spacing)
+    return (column, row)
 
 
 def _check_pixel_spacing(slices: Sequence[SliceGeometry]) -> None:
