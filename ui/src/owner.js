@@ -149,6 +149,15 @@ function editor(ctx, start, projectId, err) {
       showPreview();
     } catch (e) { err.show(e); }
   };
+  // In the desktop window, the native file dialog (the reviewer's choose_dataset) picks the zip.
+  const browse = ctx.bridge.mode === "window"
+    ? h("button.primary", { type: "button", "data-testid": "owner-choose-dataset", onclick: (e) => busy(e.currentTarget, async () => {
+      try {
+        const chosen = await ctx.bridge.call("choose_dataset");
+        if (chosen?.path) { path.value = chosen.path; await openDataset(); }
+      } catch (e2) { err.show(e2); }
+    }) }, "Choose dataset…")
+    : null;
   const datasetForm = h("form.path-form", { onsubmit: async (e) => { e.preventDefault(); if (path.value.trim()) await busy(openButton, openDataset); } },
     h("label", { for: "owner-dataset" }, "Your dataset (.zip)"), h("div.row", {}, path, openButton));
 
@@ -239,7 +248,7 @@ function editor(ctx, start, projectId, err) {
   if (path.value) queueMicrotask(() => openDataset());
 
   const side = h("aside.owner-side", {},
-    h("section.card", {}, h("h2", {}, "Dataset"), datasetForm, datasetInfo, h("div.owner-inline", {}, checkButton), checkBox),
+    h("section.card", {}, h("h2", {}, "Dataset"), browse, datasetForm, datasetInfo, h("div.owner-inline", {}, checkButton), checkBox),
     h("section.card", {}, h("h2", {}, "Preview"), h("label", { for: "owner-preview-case" }, "Case"), caseSelect, preview.node),
     h("section.card", {}, h("h2", {}, "Thumbnail"), thumb,
       h("div.owner-inline", {}, h("label.owner-file-button", { for: "owner-thumb-file" }, "Pick an image…"), thumbFile, capture)),
