@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -277,7 +278,6 @@ def wait_case(page, index: int) -> None:
 
 
 def wait_reviews(stack: Stack, count: int, timeout: float = 20, project_id=None) -> list:
-    import time
 
     deadline = time.monotonic() + timeout
     records: list = []
@@ -522,6 +522,7 @@ def test_restart_resumes_at_the_next_case(stack: Stack, app_home: Path, browser)
         page.wait_for_selector("[data-testid=project-card]", timeout=15000).click()
         start = page.wait_for_selector("[data-testid=start-review]", timeout=20000)
         assert "Resume at case 3 of 4" in start.inner_text()
+        shown_at = time.monotonic()
         start.click()
         wait_case(page, 2)
         assert page.inner_text("[data-testid=case-label]").strip() == "case3"
@@ -530,7 +531,12 @@ def test_restart_resumes_at_the_next_case(stack: Stack, app_home: Path, browser)
         axial = read_viewport(page, 0)
         mask3 = canonical_volume("case3", "mask.nii.gz")
         assert_shows(axial, expected_view(image3, axial, mask3), "case3 axial")
+        # The reviewer switches to another window for 4 s: that time is not the case's.
+        page.evaluate("() => window.dispatchEvent(new Event('blur'))")
+        page.wait_for_timeout(4000)
+        page.evaluate("() => window.dispatchEvent(new Event('focus'))")
         page.keyboard.press("2")
+        on_page_ms = (time.monotonic() - shown_at) * 1000
         wait_case(page, 3)
         image10 = canonical_volume("case10", "image.nii.gz")
         sagittal = read_viewport(page, 2)
@@ -538,7 +544,11 @@ def test_restart_resumes_at_the_next_case(stack: Stack, app_home: Path, browser)
         page.keyboard.press("1")
         page.wait_for_selector(".done-overlay:not([hidden])", timeout=15000)
         assert "All cases reviewed" in page.inner_text(".done-overlay")
-    assert {r.review.case_id for r in wait_reviews(stack, 4) if r.current} == {0, 1, 2, 3}
+    records = {r.review.case_id: r for r in wait_reviews(stack, 4) if r.current}
+    assert set(records) == {0, 1, 2, 3}
+    elapsed = records[2].review.elapsed_ms
+    assert elapsed is not None
+    assert 0 < elapsed < on_page_ms - 3500, (elapsed, on_page_ms)
     assert errors == []
 
 
