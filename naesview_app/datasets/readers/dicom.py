@@ -103,7 +103,8 @@ class DicomSeriesPlan:
             raise
         except Exception as exc:  # pydicom and its plugins raise many types
             raise ReaderError(
-                f"malformed DICOM data: {first_line(exc)}", volume=self._name
+                f"malformed DICOM data ({first_line(exc)}); re-export the series",
+                volume=self._name,
             ) from None
         return self.volume
 
@@ -119,7 +120,8 @@ def plan_dicom_series(files: Sequence[tuple[str, Buffer]], *, name: str) -> Dico
     except ReaderError:
         raise
     except Exception as exc:  # pydicom converts header values lazily and raises many types
-        raise ReaderError(f"malformed DICOM header: {first_line(exc)}", volume=name) from None
+        message = f"malformed DICOM header ({first_line(exc)}); re-export the series"
+        raise ReaderError(message, volume=name) from None
 
 
 def _plan(files: Sequence[tuple[str, Buffer]], name: str) -> DicomSeriesPlan:
@@ -187,7 +189,8 @@ def _parse(data: Buffer, label: str, name: str) -> tuple[Dataset, np.ndarray | N
         return parse_file(data)
     except Exception as exc:  # pydicom raises many types for damaged files
         raise ReaderError(
-            f"`{label}` is not a readable DICOM file: {first_line(exc)}", volume=name
+            f"`{label}` is not a readable DICOM file ({first_line(exc)}); re-export or remove it",
+            volume=name,
         ) from None
 
 

@@ -88,7 +88,8 @@ def _pixels(ds: Dataset, label: str, name: str) -> np.ndarray:
         return decode_pixels(ds, view_only=True)
     except Exception as exc:  # codecs raise many types for damaged data
         raise ReaderError(
-            f"could not decode the pixel data of `{label}` ({syntax.name}): {first_line(exc)}",
+            f"could not decode the pixel data of `{label}` ({syntax.name}: {first_line(exc)}); "
+            "the file is damaged or cut short, re-export it",
             volume=name,
         ) from None
 
