@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from naesview_wire import ExportRow, Progress
-from sync_api.db.models import ProjectRow, utcnow
+from sync_api.db.models import ProjectRow, ReviewRow, utcnow
 from sync_api.reviews.services import _revisions_query, progress_of, review_of
 
 CSV_COLUMNS = [f for f in ExportRow.__struct_fields__ if f != "masks"] + [
@@ -20,6 +21,7 @@ CSV_COLUMNS = [f for f in ExportRow.__struct_fields__ if f != "masks"] + [
     "reviewer_total",
 ]
 BATCH = 500
+CASES_PER_BATCH = 200
 # A spreadsheet runs a cell starting with these as a formula: quote them in CSV (JSON is exact).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -46,12 +48,32 @@ def export_row(row: Any) -> ExportRow:
 
 
 async def _rows(sessionmaker: async_sessionmaker, project_id: int) -> AsyncIterator[ExportRow]:
+    """Every review of the project, fetched a group of cases at a time in short sessions.
+
+    No database connection is held while rows wait to be sent: a slow or vanished client then
+    cannot keep a connection (on SQLite, the only one) busy or leak it when the stream is
+    cancelled. Grouping by case keeps each (reviewer, case) revision partition whole.
+    """
     async with sessionmaker() as session:
-        result = await session.stream(
-            _revisions_query(project_id).execution_options(yield_per=BATCH)
+        case_ids = (
+            (
+                await session.execute(
+                    select(ReviewRow.case_id)
+                    .where(ReviewRow.project_id == project_id)
+                    .distinct()
+                    .order_by(ReviewRow.case_id)
+                )
+            )
+            .scalars()
+            .all()
         )
-        async for row in result:
-            yield export_row(row)
+    for start in range(0, len(case_ids), CASES_PER_BATCH):
+        group = case_ids[start : start + CASES_PER_BATCH]
+        query = _revisions_query(project_id).where(ReviewRow.case_id.between(group[0], group[-1]))
+        async with sessionmaker() as session:
+            rows = [export_row(row) for row in await session.execute(query)]
+        for row in rows:
+            yield row
 
 
 async def _progress(sessionmaker: async_sessionmaker, project: ProjectRow) -> list[Progress]:

@@ -377,3 +377,5 @@ def test_exports_are_streamed(sync_server: SyncServer):
             assert response.status_code == 200
             assert response.headers.get("transfer-encoding") == "chunked"
             assert "content-length" not in response.headers
+        # Closed without reading the body: the server must not be left holding a connection.
+    assert owner.client.progress(project.id)[0].done == 1
