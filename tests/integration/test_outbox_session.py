@@ -5,7 +5,9 @@ edits, the token file's permissions, sign-out, fingerprint warnings, errors as r
 from __future__ import annotations
 
 import dataclasses
+import socket
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -323,3 +325,86 @@ def test_join_open_warn_on_fingerprint_and_review_with_an_edited_mask(
         }
     )
     assert "edit it again" in again["error"]["message"]
+
+
+class RecordingProxy:
+    """A TCP relay between the app and the real sync server that keeps what the app sends."""
+
+    def __init__(self, target_port: int) -> None:
+        self.sent = bytearray()
+        self._lock = threading.Lock()
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self.port = self._listener.getsockname()[1]
+        self._target = target_port
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self._target))
+            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, record: bool) -> None:
+        try:
+            while chunk := source.recv(65536):
+                if record:
+                    with self._lock:
+                        self.sent += chunk
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            source.close()
+            sink.close()
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def test_no_dataset_name_path_or_pixel_goes_to_the_server(
+    server: SyncServer, shared_data: Path, tmp_path: Path
+) -> None:
+    mini = shared_data / "mini.zip"
+    owner = server.new_user("owner")
+    reviewer = server.new_user("reviewer")
+    with open_dataset(mini) as dataset:
+        fingerprint = dataset.fingerprint
+        case_names = [case.name for case in dataset.cases]
+    project = owner.client.create_project(
+        msgspec.structs.replace(sample_project(case_count=4), fingerprint=fingerprint)
+    )
+    code = owner.client.create_invitation(project.id).code
+    proxy = RecordingProxy(int(server.base_url.rsplit(":", 1)[1]))
+    paths = AppPaths(tmp_path / "config", tmp_path / "data")
+    review_app = ReviewApp(paths=paths, voxels=VoxelStore(), mode="browser", sync_min_delay=0.05)
+    bridge = Bridge(review_app)
+    try:
+        via_proxy = f"http://127.0.0.1:{proxy.port}"
+        assert "error" not in bridge.sign_in(
+            {"server": via_proxy, "username": reviewer.user.username, "password": reviewer.password}
+        )
+        assert "error" not in bridge.join_project({"code": code})
+        assert "error" not in bridge.list_projects()
+        opened = bridge.open_dataset({"project_id": project.id, "path": str(mini)})
+        assert opened["fingerprint_matches"] is True
+        for index in range(4):
+            assert bridge.load_case({"index": index})["case_name"] == case_names[index]
+            assert bridge.submit_review({"index": index, "answer": "accept", "comment": "ok"})[
+                "saved"
+            ]
+        assert review_app.wait_synced(30)
+        assert len(reviewer.client.list_reviews(project.id)) == 4
+    finally:
+        review_app.close()
+        proxy.close()
+    sent = bytes(proxy.sent)
+    assert b"PUT /reviews/" in sent  # the recording saw the reviews go out
+    for secret in [*case_names, "mini.zip", str(mini), str(shared_data), "image.nii.gz"]:
+        assert secret.encode() not in sent, f"{secret!r} was sent to the sync server"
+    assert len(sent) < 40_000  # requests only: no voxel ever travels (one slice is 2.6 kB+)
