@@ -112,7 +112,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   function entry(i) {
     let e = cache.get(i);
     if (!e) {
-      e = { info: bridge.call("load_case", { index: i, show: false }), handles: null };
+      e = { info: bridge.call("load_case", { index: i, show: false }), handles: null, abort: new AbortController() };
       e.info.catch(() => cache.delete(i));
       cache.set(i, e);
     }
@@ -129,7 +129,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     if (e.handles) return e.handles;
     e.handles = new Map();
     for (const v of info.volumes) {
-      const handle = fetchVolume(v, { headers, firstZ: firstZFor(info, v.name), onProgress: (hd) => progressed(i, hd) });
+      const handle = fetchVolume(v, { headers, firstZ: firstZFor(info, v.name), signal: e.abort.signal, onProgress: (hd) => progressed(i, hd) });
       handle.done.catch(() => progressed(i, handle));
       e.handles.set(v.name, handle);
     }
@@ -182,7 +182,11 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     const ahead = [];
     for (let k = 1; k <= PREFETCH_AHEAD; k++) if (i + k < total) ahead.push(i + k);
     if (ahead.length) bridge.call("prefetch", { indices: ahead }).catch(() => {});
-    for (const [k] of cache) if (k < i - KEEP_BEHIND || k > i + PREFETCH_AHEAD) cache.delete(k);
+    for (const [k, e] of cache) {
+      if (k >= i - KEEP_BEHIND && k <= i + PREFETCH_AHEAD) continue;
+      e.abort.abort(); // a case far behind or ahead: stop its downloads, free its voxels
+      cache.delete(k);
+    }
     // Voxels of the next cases only after this case's own have arrived (they share the pipe).
     const own = cache.get(i)?.handles;
     Promise.allSettled(own ? [...own.values()].map((hd) => hd.done) : []).then(async () => {
@@ -450,6 +454,8 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     document.removeEventListener("keydown", onKey);
     clearInterval(syncTimer);
     detachTimer();
+    for (const e of cache.values()) e.abort.abort();
+    cache.clear();
     generation++;
     index = -1;
   });

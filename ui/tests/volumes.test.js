@@ -86,3 +86,17 @@ test("dtype sizes; unknown types are refused", () => {
   assert.equal(bytesPerSample("float32"), 4);
   assert.throws(() => bytesPerSample("complex64"), /unsupported voxel type complex64/);
 });
+
+test("an aborted download stops and never claims to be complete", async () => {
+  const volume = new Uint8Array(64 * 64 * 64);
+  const srv = await serve(volume, { nz: 64, plane: 4096, chunk: 4096, delayMs: 20 });
+  try {
+    const controller = new AbortController();
+    const handle = fetchVolume({ name: "big", url: srv.url, shape: [64, 64, 64], dtype: "uint8" },
+      { headers: { "X-Naesview-Token": "secret" }, signal: controller.signal });
+    setTimeout(() => controller.abort(), 60);
+    await assert.rejects(handle.done, (e) => e.name === "AbortError");
+    assert.equal(handle.complete, false);
+    assert.ok(handle.loaded < 64 * 64 * 64);
+  } finally { await srv.close(); }
+});
