@@ -29,7 +29,8 @@ export function renderInline(raw) {
     return `\u0000${codes.length - 1}\u0000`;
   });
   const links = [];
-  text = text.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (whole, label, url) => {
+  // URLs may hold one level of balanced parentheses (Wikipedia-style links).
+  text = text.replace(/\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))+)\)/g, (whole, label, url) => {
     const safe = safeUrl(url);
     const html = safe
       ? `<a href="${escapeHtml(safe)}" target="_blank" rel="noopener noreferrer">${escapeHtml(label)}</a>`

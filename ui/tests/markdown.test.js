@@ -29,6 +29,12 @@ test("links keep only http(s) and mailto URLs", () => {
   }
 });
 
+test("URLs with balanced parentheses stay whole; a javascript: call leaves no stray text", () => {
+  assert.equal(renderInline("[CT](https://en.wikipedia.org/wiki/CT_(imaging))"),
+    '<a href="https://en.wikipedia.org/wiki/CT_(imaging)" target="_blank" rel="noopener noreferrer">CT</a>');
+  assert.equal(renderInline("[guide](javascript:alert(1))"), "guide");
+});
+
 test("attribute breakout through a link URL or label is impossible", () => {
   const html = renderInline('[a" onmouseover="x](https://ok.example/"onmouseover="alert(1))');
   // The quote stays text (&quot;), so no new attribute can start.
