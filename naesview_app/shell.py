@@ -137,6 +137,13 @@ def run_window(
         print(f"naesview: pywebview is missing ({exc}); install naesview[app]", file=sys.stderr)
         return 1
     gui = gui_backend()
+    if gui == "gtk" and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print(
+            "naesview: no display to open a window on (DISPLAY is not set); "
+            "run `naesview app --browser` and open the printed address in a browser",
+            file=sys.stderr,
+        )
+        return 1
     if gui == "gtk" and not _gtk_available():
         print(
             "naesview: the system webview (WebKitGTK) is not available to this Python; install "
