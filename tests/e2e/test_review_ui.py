@@ -541,11 +541,12 @@ def test_restart_resumes_at_the_next_case(stack: Stack, app_home: Path, browser)
         image10 = canonical_volume("case10", "image.nii.gz")
         sagittal = read_viewport(page, 2)
         assert_shows(sagittal, expected_view(image10, sagittal), "case10 (float32) sagittal")
-        page.keyboard.press("1")
+        page.click("[data-testid=answer-good]")  # by mouse this time
         page.wait_for_selector(".done-overlay:not([hidden])", timeout=15000)
         assert "All cases reviewed" in page.inner_text(".done-overlay")
     records = {r.review.case_id: r for r in wait_reviews(stack, 4) if r.current}
     assert set(records) == {0, 1, 2, 3}
+    assert (records[2].review.answer, records[3].review.answer) == ("bad", "good")
     elapsed = records[2].review.elapsed_ms
     assert elapsed is not None
     assert 0 < elapsed < on_page_ms - 3500, (elapsed, on_page_ms)

@@ -48,10 +48,11 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     : null;
   const answerButtons = config.answers.map((a) => h("button.answer", {
     type: "button", "data-value": a.value, "data-key": String(a.key), "data-testid": `answer-${a.value}`,
-    onclick: () => answer(a.value),
+    // Blur after a click: keys (Space, Enter) must keep driving the review, not re-press the button.
+    onclick: (e) => { e.currentTarget.blur(); answer(a.value); },
   }, h("kbd", {}, String(a.key)), h("span", {}, a.label)));
-  const prev = h("button", { type: "button", onclick: () => go(index - 1), "data-testid": "previous" }, "← Previous");
-  const next = h("button", { type: "button", onclick: () => nextCase(), "data-testid": "next" }, "Next →");
+  const prev = h("button", { type: "button", onclick: (e) => { e.currentTarget.blur(); go(index - 1); }, "data-testid": "previous" }, "← Previous");
+  const next = h("button", { type: "button", onclick: (e) => { e.currentTarget.blur(); nextCase(); }, "data-testid": "next" }, "Next →");
 
   const preset = h("select", { id: "preset", "aria-label": "Window preset", onchange: (e) => { applyPreset(e.target.value); e.target.value = ""; e.target.blur(); } },
     h("option", { value: "" }, "Window presets…"),
