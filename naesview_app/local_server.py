@@ -20,6 +20,7 @@ import http.server
 import json
 import mimetypes
 import secrets
+import socket
 import threading
 import urllib.parse
 from collections import OrderedDict
@@ -207,6 +208,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the UI makes many small requests
     server_version = "naesview"
     sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body leave in separate writes; with Nagle's algorithm and the client's
+        # delayed ACK each small answer would wait ~40 ms (measured: load_case 45 ms -> 2 ms).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # no access log: URLs carry handles, and the terminal is the user's

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,11 +29,13 @@ class PrefetchCache(Generic[K, V]):
         *,
         max_bytes: int = 1 << 30,
         max_items: int = 16,
+        prefetch_delay: float = 0.0,
     ) -> None:
         self._load = load
         self._size_of = size_of
         self._max_bytes = max_bytes
         self._max_items = max_items
+        self._prefetch_delay = prefetch_delay
         self._lock = threading.Lock()
         self._entries: OrderedDict[K, Future[V]] = OrderedDict()
         # One worker: prefetch must not starve the case on screen of the 2 cores.
@@ -63,6 +66,10 @@ class PrefetchCache(Generic[K, V]):
                 self._entries[key] = future
                 self._entries.move_to_end(key, last=False)  # prefetched, not yet used: older
                 todo.append((key, future))
+        if todo and self._prefetch_delay:
+            # Let the answer for the case on screen (and its voxel requests) go out first:
+            # the worker would otherwise take the GIL right away.
+            self._pool.submit(time.sleep, self._prefetch_delay)
         for key, future in todo:
             self._pool.submit(self._run, key, future, background=True)
 

@@ -162,7 +162,7 @@ class ReviewSession:
         self.timer = CaseTimer(clock)
         self.estimator = ProgressEstimator()
         self._cache: PrefetchCache[int, CaseVolumes] = PrefetchCache(
-            self._load_volumes, lambda c: c.nbytes, max_bytes=cache_bytes
+            self._load_volumes, lambda c: c.nbytes, max_bytes=cache_bytes, prefetch_delay=0.03
         )
 
     @property
