@@ -183,10 +183,13 @@ def test_project_status_and_updates(sync_server: SyncServer):
         PNG_1x1,
     )
     assert updated.private == project.private  # untouched fields stay
-    reviewer.client.submit_review(sample_review(project.id, 0))
+    before_closing = sample_review(project.id, 0)
+    stored = reviewer.client.submit_review(before_closing)
     owner.client.update_project(project.id, ProjectUpdate(status="closed"))
     with pytest.raises(Conflict, match="closed"):
         reviewer.client.submit_review(sample_review(project.id, 1))
+    # A late replay of what was stored before closing is still answered as stored.
+    assert reviewer.client.submit_review(before_closing) == stored
     with pytest.raises(Forbidden):
         reviewer.client.update_project(project.id, ProjectUpdate(status="open"))
     with pytest.raises(BadRequest, match="not a complete PNG or JPEG"):
