@@ -240,10 +240,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if not path.startswith("/masks/"):
             self._fail(404, "not found")
             return
-        body = self._body(limit=1 << 31)
+        handle = path.removeprefix("/masks/")
+        entry = self.server.app.voxels.entry(handle)
+        if entry is None or not entry.editable:
+            self._fail(404, "no editable mask with this handle; load the case again")
+            return
+        # The size is known from the handle: refuse a wrong length before reading anything.
+        body = self._body(limit=entry.array.size)
         if body is None:
             return
-        problem = self.server.app.voxels.put_edit(path.removeprefix("/masks/"), body)
+        problem = self.server.app.voxels.put_edit(handle, body)
         if problem:
             self._fail(409 if problem.startswith("expected") else 404, problem)
         else:
@@ -360,7 +366,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._fail(404, "not found")
             return
         kind = _TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0]
-        self._send(200, target.read_bytes(), kind or "application/octet-stream")
+        self._send(
+            200,
+            target.read_bytes(),
+            kind or "application/octet-stream",
+            # The first URL carries the token: never pass it on in a Referer, never be framed.
+            extra={"Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"},
+        )
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -378,8 +390,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return None
         return self.rfile.read(int(length))
 
-    def _send(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "text/plain",
+        extra: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
         if body or status != 204:
             self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

@@ -131,6 +131,8 @@ def test_edited_masks_only_for_editable_handles_of_the_right_size(server: LocalS
     assert httpx.put(url, content=edited.tobytes()).status_code == 403
     auth = {TOKEN: server.token}
     assert httpx.put(url, content=b"\x01" * 23, headers=auth).status_code == 409
+    # Too long is refused from Content-Length alone, before the body is read.
+    assert httpx.put(url, content=b"\x01" * 25, headers=auth).status_code == 413
     assert httpx.put(url, content=edited.tobytes(), headers=auth).status_code == 204
     np.testing.assert_array_equal(server.voxels.take_edit(editable), edited)
     assert server.voxels.take_edit(editable) is None  # taken once
@@ -142,6 +144,8 @@ def test_static_ui_without_token_and_nothing_outside_it(server: LocalServer) -> 
     index = get(server, "/")
     assert index.status_code == 200
     assert index.headers["Content-Type"].startswith("text/html")
+    assert index.headers["Referrer-Policy"] == "no-referrer"  # the page URL holds the token
+    assert index.headers["X-Frame-Options"] == "DENY"
     script = get(server, "/src/app.js")
     assert script.headers["Content-Type"].startswith("text/javascript")  # ES modules need it
     for path in ("/../secret.txt", "/%2e%2e/secret.txt", "/src/../../secret.txt", "/nope.js"):
