@@ -601,14 +601,29 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
             status="open",
         )
     )
-    stack.reviewer.client.accept_invitation(stack.owner.client.create_invitation(detail.id).code)
+    code = stack.owner.client.create_invitation(detail.id).code
     errors: list[str] = []
     image = canonical_volume("case1", "image.nii.gz")
     mask = canonical_volume("case1", "mask.nii.gz")
     with start_browser_app(tmp_path / "home") as app, new_page(browser, errors) as page:
         page.goto(app.url)
         sign_in(page, stack)
-        page.locator("[data-testid=project-card]", has_text="Mask or prediction").click()
+        page.wait_for_selector("[data-testid=project-card]", timeout=15000)
+        second = page.locator("[data-testid=project-card]", has_text="Mask or prediction")
+        assert second.count() == 0
+
+        # Join with the invitation code: a wrong one is refused in one line, the right one works.
+        page.fill("#invite", "not-a-real-code-123")
+        page.click("form.join button[type=submit]")
+        refused = page.wait_for_selector(".error-line:not([hidden])", timeout=15000)
+        message = refused.inner_text().strip()
+        assert message
+        assert "\n" not in message
+        page.fill("#invite", code)
+        page.click("form.join button[type=submit]")
+        second.wait_for(timeout=15000)
+        assert "0 of 4 reviewed" in second.inner_text()
+        second.click()
         page.fill("#dataset-path", str(MINI))
         page.click(".path-form button[type=submit]")
 
