@@ -1,9 +1,9 @@
 """Fixtures for end-to-end tests: the real `naesview app --browser` as a subprocess.
 
-    def test_something(naesview_app):           # a fresh app with its own config/data folders
-        page.goto(naesview_app.url)              # http://127.0.0.1:<port>/?token=<token>
-        naesview_app.call("sync_status")         # the bridge over HTTP, as the page calls it
-        naesview_app.kill()                      # SIGKILL; naesview_app.restart() starts it again
+    def test_something(browser_app):            # a fresh app with its own config/data folders
+        page.goto(browser_app.url)               # http://127.0.0.1:<port>/?token=<token>
+        browser_app.call("sync_status")          # the bridge over HTTP, as the page calls it
+        browser_app.kill()                       # SIGKILL; browser_app.restart() starts it again
                                                  # on the same folders (a new port and token)
 
 `start_browser_app(home)` is the same as a context manager, for tests that need several apps or
@@ -136,7 +136,7 @@ def start_browser_app(home: Path, **options: Any) -> Iterator[BrowserApp]:
 
 
 @pytest.fixture
-def naesview_app(tmp_path: Path) -> Iterator[BrowserApp]:
+def browser_app(tmp_path: Path) -> Iterator[BrowserApp]:
     """A fresh `naesview app --browser` (own config/data folders under tmp_path); yields it."""
     with start_browser_app(tmp_path / "home") as app:
         yield app
