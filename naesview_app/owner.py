@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
+from naesview_app.config import write_private
 from naesview_app.datasets import Dataset, open_dataset
 from naesview_app.errors import ConfigError, DatasetError, NaesviewError
 from naesview_app.project.config_io import (
@@ -42,6 +43,9 @@ if TYPE_CHECKING:
 
 Path_ = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 MAX_CASES_LISTED = 2000
+INVITATIONS_FILE = "invitations.json"
+"""The invitation codes an owner made here: the sync API shows a code only when it is made."""
+MAX_INVITATIONS_KEPT = 200
 
 
 # ---- arguments -------------------------------------------------------------------------------
@@ -123,7 +127,6 @@ class OwnerApp:
         self._app = app
         self._lock = threading.RLock()
         self._dataset: Dataset | None = None
-        self._invitations: dict[int, list[dict[str, Any]]] = {}
 
     # -- dataset, check, preview --
 
@@ -301,7 +304,10 @@ class OwnerApp:
             "created": datetime.now(UTC).isoformat(),
         }
         with self._lock:
-            self._invitations.setdefault(project_id, []).insert(0, item)
+            stored = self._stored_invitations()
+            key = self._invitation_key(project_id)
+            stored[key] = [item, *stored.get(key, [])][:MAX_INVITATIONS_KEPT]
+            write_private(self._invitations_file, msgspec.json.encode(stored))
         return {"invitation": item, "invitations": self._listed(project_id)}
 
     def invitations(self, project_id: int) -> dict[str, Any]:
@@ -375,10 +381,26 @@ class OwnerApp:
     # -- internals --
 
     def _listed(self, project_id: int) -> list[dict[str, Any]]:
-        now = datetime.now(UTC).isoformat()
+        now = datetime.now(UTC)
         with self._lock:
-            items = list(self._invitations.get(project_id, []))
-        return [{**item, "expired": item["expires"] < now} for item in items]
+            items = list(self._stored_invitations().get(self._invitation_key(project_id), []))
+        return [{**i, "expired": datetime.fromisoformat(i["expires"]) < now} for i in items]
+
+    @property
+    def _invitations_file(self) -> Path:
+        return self._app.paths.config_dir / INVITATIONS_FILE
+
+    def _invitation_key(self, project_id: int) -> str:
+        account = self._app.app_info().signed_in
+        return f"{account.server if account else ''}|{project_id}"
+
+    def _stored_invitations(self) -> dict[str, list[dict[str, Any]]]:
+        """Codes this owner made on this computer, per server and project (owner-only file)."""
+        try:
+            data = msgspec.json.decode(self._invitations_file.read_bytes())
+        except (OSError, msgspec.DecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
 
     def _client(self) -> SyncClient:
         return self._app._require_client()

@@ -150,6 +150,10 @@ def test_publish_edit_status_members_and_exports(
     assert [
         i["code"] for i in app.call("owner_invitations", {"project_id": project_id})["invitations"]
     ] == [code]
+    app.restart()  # the codes made here are still listed after a restart
+    (kept,) = app.call("owner_invitations", {"project_id": project_id})["invitations"]
+    assert (kept["code"], kept["expired"]) == (code, False)
+    app.call("owner_open_dataset", {"path": str(MINI)})
     expires = datetime.fromisoformat(invited["invitation"]["expires"])
     assert 1.9 * 3600 < (expires - datetime.now(UTC)).total_seconds() <= 2 * 3600
 

@@ -12,10 +12,9 @@ const CASES_LISTED = 200;
 
 export const ownerScreens = { owner: ownerHomeScreen, ownerEdit: ownerEditScreen, ownerManage: ownerManageScreen };
 
-/** The projects screen's way in, for accounts that may own projects (else null). */
+/** The projects screen's way in, for owner accounts (else null). */
 export function ownerEntry(ctx) {
-  const role = ctx.info.signed_in?.role;
-  if (role !== "owner" && role !== "admin") return null;
+  if (ctx.info.signed_in?.role !== "owner") return null; // only owners may create projects
   ensureStyles();
   return h("button.primary", { type: "button", "data-testid": "owner-entry", onclick: () => ctx.go("owner") }, "Manage & create projects");
 }
