@@ -1,5 +1,6 @@
 """A real pywebview window (WebKitGTK) under Xvfb: it opens on the UI, the page reaches the Bridge
 and gets an answer, the screen shows more than a blank background, and the window closes cleanly.
+And the demo's printed URL, loaded in Chromium with no click, shows an image in a viewport.
 
 The window runs in its own subprocess (this file run as a script is the driver): a GUI loop can
 start only once per process, and a hung GUI must not hang the test run (every wait has a timeout).
@@ -245,3 +246,82 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# -- the demo in a browser, as the check outside the code base loads it --------------------
+
+_CANVAS_STATS_JS = """() => Array.from(document.querySelectorAll('canvas')).map((c) => {
+  if (!c.width || !c.height) return {w: 0, h: 0, distinct: 0};
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  const seen = new Set();
+  for (let i = 0; i < d.length && seen.size < 64; i += 4 * 97) {
+    seen.add(d[i] * 65536 + d[i + 1] * 256 + d[i + 2]);
+  }
+  return {w: c.width, h: c.height, distinct: seen.size};
+})"""
+
+
+def test_demo_url_shows_non_blank_viewports_without_clicks(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "naesview_app",
+            "demo",
+            "--browser",
+            "--no-open",
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "demo"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    output: list[str] = []
+    assert demo.stdout is not None
+    threading.Thread(
+        target=lambda: [(output.append(x), lines.put(x)) for x in demo.stdout],  # type: ignore[union-attr]
+        daemon=True,
+    ).start()
+    try:
+        url = None
+        while url is None:
+            try:
+                line = lines.get(timeout=180)
+            except queue.Empty:
+                pytest.fail("demo printed no URL:\n" + "".join(output))
+            if "?token=" in line:
+                url = line.split()[-1]
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+            )
+            page = browser.new_page(viewport={"width": SCREEN[0], "height": SCREEN[1]})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            deadline = time.monotonic() + 90
+            stats: list[dict] = []
+            while time.monotonic() < deadline:
+                stats = page.evaluate(_CANVAS_STATS_JS)
+                if any(s["distinct"] >= 8 for s in stats):
+                    break
+                page.wait_for_timeout(250)
+            page.screenshot(path=str(tmp_path / "demo.png"))
+            browser.close()
+        assert any(s["distinct"] >= 8 for s in stats), f"no viewport shows an image: {stats}"
+        assert errors == []
+    finally:
+        demo.terminate()
+        try:
+            demo.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.wait(timeout=10)
