@@ -12,7 +12,7 @@ from schemathesis import GenerationMode
 
 from tests.sync_server import SyncServer
 
-EXAMPLES_PER_OPERATION = 8  # ~20 s per backend on 2 shared cores
+EXAMPLES_PER_OPERATION = 6  # ~15 s per backend on 2 idle cores
 # Signing out with the fuzzing token would end the fuzzing session: the authz test covers it.
 SKIPPED = {("POST", "/auth/sign-out")}
 
