@@ -294,6 +294,9 @@ def shot(page, name: str, folder: Path) -> Path:
     page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
     path = folder / name
     page.screenshot(path=str(path))
+    if os.environ.get("NAESVIEW_UPDATE_SCREENSHOTS"):  # refresh the documentation's pictures
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name))
     return path
 
 
@@ -363,7 +366,7 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
         # The token leaves the address bar at once.
         page.wait_for_selector("#server", timeout=15000)
         assert "token=" not in page.url
-        shot(page, "signin.png", tmp_path)
+        shot(page, "signin-browser.png", tmp_path)
 
         # A wrong password is refused with a one-line message, and nothing else happens.
         page.fill("#server", stack.server.base_url)
@@ -382,7 +385,7 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
         thumb = card.query_selector("img.thumb")
         assert thumb is not None
         assert thumb.evaluate("(img) => img.complete && img.naturalWidth") == 96
-        shot(page, "projects.png", tmp_path)
+        shot(page, "projects-browser.png", tmp_path)
 
         # Instructions: Markdown rendered, HTML and javascript: links inert.
         card.click()
@@ -495,10 +498,7 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
         )
         progress = page.inner_text("[data-testid=eta]")
         assert progress.startswith("2 answered"), progress
-        shot(page, "review.png", tmp_path)
-        if os.environ.get("NAESVIEW_UPDATE_SCREENSHOTS"):  # refresh the documentation's picture
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / "review-browser.png"))
+        shot(page, "review-browser.png", tmp_path)
 
     # On the server: current reviews with the right case ids, answers, comment and timing.
     records = {r.review.case_id: r for r in wait_reviews(stack, 2) if r.current}
@@ -639,7 +639,7 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
             "case3",
         ]
         assert "sub/prediction.nii" in missing.inner_text()
-        shot(page, "warnings.png", tmp_path)
+        shot(page, "dataset-warnings-browser.png", tmp_path)
         page.click("[data-testid=start-review]")
 
         page.wait_for_function(
@@ -659,6 +659,7 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
             expected_view(image, axial, mask, colour=(0, 255, 0), opacity=1.0, outline=True),
             "outlined mask",
         )
+        shot(page, "review-grid-browser.png", tmp_path)
 
         # Comment required: a key alone does not move on; with a comment, ctrl+Enter does.
         page.keyboard.press("3")
@@ -725,7 +726,6 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
         )
         assert slices[2] == v  # coronal slice = y
         assert slices[3] == u  # sagittal slice = x
-        shot(page, "grid.png", tmp_path)
 
         # Other tools (the brush) draw on top through viewer.addOverlay.
         corner = page.evaluate(

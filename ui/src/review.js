@@ -287,7 +287,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   function updateProgress() {
     const d = Math.min(total, progress?.done ?? 0);
     const answered = answers.has(index) || Boolean(shownInfo?.review);
-    position.replaceChildren(`Case ${index + 1} of ${total}`, answered ? h("span.answered-tag", { title: "You answered this case; answer again to change it" }, " ✓ answered") : "");
+    position.replaceChildren(`Case ${index + 1} of ${total}`, answered ? h("span.answered-tag", { title: "You answered this case; answer again to change it" }, " ✓") : "");
     bar.style.width = `${total ? (100 * d) / total : 0}%`;
     bar.parentElement.title = `${d} of ${total} answered`;
     const left = progress?.seconds_left === null || progress?.seconds_left === undefined ? null : progress.seconds_left * 1000;
