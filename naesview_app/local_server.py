@@ -69,18 +69,21 @@ class _Entry:
 
 
 class VoxelStore:
-    """Arrays the UI may fetch, by unguessable handle; the oldest are dropped beyond `max_items`.
+    """Arrays the UI may fetch, by unguessable handle.
 
+    Least recently registered entries are dropped beyond `max_items` or `max_bytes` (the
+    newest is always kept), so the store never holds more than a few cases' voxels alive.
     Registering the same `key` again returns the same handle, so a case the UI already fetched
     is not fetched again under a new name.
     """
 
-    def __init__(self, max_items: int = 64) -> None:
+    def __init__(self, max_items: int = 64, max_bytes: int = 1 << 30) -> None:
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._handles: dict[Hashable, str] = {}
         self._edits: dict[str, np.ndarray] = {}
         self._max_items = max_items
+        self._max_bytes = max_bytes
 
     def register(
         self,
@@ -96,18 +99,23 @@ class VoxelStore:
         entry = _Entry(data, editable, growing)
         with self._lock:
             handle = self._handles.get(key)
-            if handle is not None and handle in self._entries:
-                self._entries[handle] = entry
-                self._entries.move_to_end(handle)
-                return handle
-            handle = secrets.token_urlsafe(12)
-            self._handles[key] = handle
+            if handle is None or handle not in self._entries:
+                handle = secrets.token_urlsafe(12)
+                self._handles[key] = handle
             self._entries[handle] = entry
-            while len(self._entries) > self._max_items:
-                old, _ = self._entries.popitem(last=False)
-                self._edits.pop(old, None)
-                self._handles = {k: h for k, h in self._handles.items() if h != old}
+            self._entries.move_to_end(handle)
+            self._evict()
             return handle
+
+    def _evict(self) -> None:
+        total = sum(e.array.nbytes for e in self._entries.values())
+        while len(self._entries) > 1 and (
+            len(self._entries) > self._max_items or total > self._max_bytes
+        ):
+            old, dropped = self._entries.popitem(last=False)
+            total -= dropped.array.nbytes
+            self._edits.pop(old, None)
+            self._handles = {k: h for k, h in self._handles.items() if h != old}
 
     def get(self, handle: str) -> np.ndarray | None:
         entry = self.entry(handle)

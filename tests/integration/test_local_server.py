@@ -196,3 +196,14 @@ def _non_loopback_address() -> str | None:
     except OSError:
         return None
     return None if address.startswith("127.") else address
+
+
+def test_store_keeps_only_the_newest_volumes_within_its_byte_budget() -> None:
+    store = VoxelStore(max_items=10, max_bytes=3000)
+    handles = [store.register(i, np.zeros((10, 10, 10), np.uint8)) for i in range(5)]
+    kept = [h for h in handles if store.get(h) is not None]
+    assert kept == handles[2:]  # 3 × 1000 bytes fit; the oldest two were let go
+    assert store.register(4, np.ones((10, 10, 10), np.uint8)) == handles[4]  # same key, handle
+    huge = store.register("huge", np.zeros((20, 20, 20), np.uint8))  # over budget alone
+    assert store.get(huge) is not None  # the newest is always kept
+    assert all(store.get(h) is None for h in handles)
