@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from litestar import Litestar
+from sqlalchemy.exc import DBAPIError
 
 from naesview_wire import __version__
 from sync_api.settings import Settings, default_database_url
@@ -170,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot reach the database ({exc}); check NAESVIEW_DATABASE_URL")
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        return _fail(f"database error: {reason}; check NAESVIEW_DATABASE_URL and the server")
 
 
 if __name__ == "__main__":
