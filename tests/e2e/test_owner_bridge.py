@@ -7,6 +7,8 @@ import base64
 import csv
 import io
 import json
+import time
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -214,3 +216,79 @@ def test_publish_edit_status_members_and_exports(
     )
     (warning,) = warned["warnings"]
     assert "tiny_ct_many.zip is not the one this project was made with" in warning
+
+
+def test_a_mask_edited_in_the_reviewers_app_is_exported_on_the_source_grid(
+    owner_app, server: SyncServer, tmp_path: Path
+) -> None:
+    import httpx
+    import numpy as np
+
+    from naesview_app.datasets.readers.nifti import read_nifti
+
+    app, _ = owner_app
+    app.call("owner_open_dataset", {"path": str(MINI)})
+    project_id = app.call("owner_publish", {"project": draft(), "status": "open"})["id"]
+    code = app.call("owner_invite", {"project_id": project_id})["invitation"]["code"]
+
+    reviewer = server.new_user("reviewer")
+    with start_browser_app(tmp_path / "reviewer") as their:
+        their.call(
+            "sign_in",
+            {
+                "server": server.base_url,
+                "username": reviewer.user.username,
+                "password": reviewer.password,
+            },
+        )
+        assert their.call("join_project", {"code": code})["project_id"] == project_id
+        their.call("open_dataset", {"project_id": project_id, "path": str(MINI)})
+        case = their.call("load_case", {"index": 0})
+        mask = next(v for v in case["volumes"] if v["name"] == "mask.nii.gz")
+        assert mask["editable"] is True
+        headers = {"X-Naesview-Token": their.token}
+        original = np.frombuffer(
+            httpx.get(mask["url"], headers=headers, timeout=30).content, dtype=np.uint8
+        ).reshape(mask["shape"])
+        edited = original.copy()
+        edited[:2, :3, :4] = 1  # painted
+        edited[mask["shape"][0] // 2] = 0  # erased
+        put = httpx.put(
+            mask["url"].replace("/voxels/", "/masks/"),
+            content=edited.tobytes(),
+            headers=headers,
+            timeout=30,
+        )
+        assert put.status_code == 204
+        their.call(
+            "submit_review",
+            {
+                "index": 0,
+                "answer": "needs-refinement",
+                "masks": [{"volume": "mask.nii.gz", "handle": mask["handle"]}],
+            },
+        )
+        deadline = time.monotonic() + 20
+        while their.call("sync_status")["synced"] < 1:
+            assert time.monotonic() < deadline, "the review did not reach the server"
+            time.sleep(0.2)
+
+    out = tmp_path / "export"
+    out.mkdir()
+    result = app.call(
+        "owner_export_reviews",
+        {"project_id": project_id, "folder": str(out), "map_names": True, "masks": True},
+    )
+    name = f"case1_{reviewer.user.username}_r1.nii.gz"
+    assert result["masks"]["written"] == [name]
+    assert result["masks"]["problems"] == []
+    written = Path(result["masks"]["folder"]) / name
+    back = read_nifti(written.read_bytes())  # canonical again, through the app's own reader
+    assert np.array_equal(back.array, edited)
+    with zipfile.ZipFile(MINI) as archive:
+        source = read_nifti(archive.read("case1/mask.nii.gz"))
+    assert (back.spacing, back.origin, back.direction) == (
+        source.spacing,
+        source.origin,
+        source.direction,
+    )
