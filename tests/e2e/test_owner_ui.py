@@ -237,6 +237,11 @@ def test_owner_authors_publishes_invites_and_exports(browser, server, tmp_path: 
                  ?.textContent.includes('with case names')"""
         )
         shot(page, "owner-export.png")
+        page.click("[data-testid=back]")
+        row = page.locator("[data-testid=owner-project]")
+        row.wait_for()
+        assert "Prostate segmentation review" in row.inner_text()
+        assert row.locator("img.thumb").count() == 1
         assert errors == []
 
     rows = list(csv.DictReader(io.StringIO((plain / f"reviews-{project_id}.csv").read_text())))

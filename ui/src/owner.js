@@ -79,7 +79,11 @@ function ownerHomeScreen(ctx) {
       const { projects } = await ctx.bridge.call("list_projects");
       const mine = projects.filter((p) => p.role === "owner");
       list.replaceChildren(...(mine.length ? mine.map((p) => h("div.owner-project-row.card", { "data-testid": "owner-project", "data-project-id": String(p.id) },
-        h("div.project-text", {}, h("div.project-title", {}, p.title), h("div.project-desc", {}, p.short_description)),
+        p.thumbnail && /^data:image\/(png|jpeg);base64,/.test(p.thumbnail)
+          ? h("img.thumb", { src: p.thumbnail, alt: "" })
+          : h("div.thumb.placeholder", { "aria-hidden": "true" }, (p.title || "?").slice(0, 1).toUpperCase()),
+        h("div.project-text", {}, h("div.project-title", {}, p.title), h("div.project-desc", {}, p.short_description),
+          h("div.muted", {}, `${p.total} cases`)),
         h("span.tag", {}, p.status),
         h("button", { type: "button", "data-testid": "owner-manage", onclick: () => ctx.go("ownerManage", { projectId: p.id }) }, "Manage")))
         : [h("p.muted", {}, "You own no project yet.")]));
