@@ -624,6 +624,13 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
         second.wait_for(timeout=15000)
         assert "0 of 4 reviewed" in second.inner_text()
         second.click()
+        # A path that is not there: one line that names it; nothing else opens.
+        page.fill("#dataset-path", str(tmp_path / "nowhere.zip"))
+        page.click(".path-form button[type=submit]")
+        problem = page.wait_for_selector("[data-testid=dataset-panel] .error-line:not([hidden])")
+        assert "nowhere.zip" in problem.inner_text()
+        assert "\n" not in problem.inner_text().strip()
+        assert page.locator("[data-testid=start-review]").count() == 0
         page.fill("#dataset-path", str(MINI))
         page.click(".path-form button[type=submit]")
 

@@ -13,6 +13,7 @@ import { createCaseTimer, pauseWhenAway } from "./timing.js";
 import { formatRemaining, syncText } from "./progress.js";
 import { PRESETS, percentileWindow } from "./windowing.js";
 import { helpOverlay } from "./help.js";
+import { renderInline } from "./markdown.js";
 
 const PREFETCH_AHEAD = 2;
 const KEEP_BEHIND = 1;
@@ -277,7 +278,11 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   }
 
   function showProblems(problems) {
-    problemsBox.replaceChildren(...(problems ?? []).map((p) => h("li", {}, p)));
+    problemsBox.replaceChildren(...(problems ?? []).map((p) => {
+      const li = h("li");
+      li.innerHTML = renderInline(p); // escaped by renderInline; shows `volume` names as code
+      return li;
+    }));
     problemsBox.hidden = !problems?.length;
   }
 
