@@ -3,6 +3,7 @@
 #   make test    set everything up and run the whole test suite (what CI runs)
 #   make lint    ruff (lint + format check) and mypy
 #   make bench   benchmarks (ratios to floors measured in the same run) -> benchmarks/results.json
+#   make bundle  the bundled desktop app in build/dist/ (one folder + .tar.gz, docs/bundle.md)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -15,7 +16,7 @@ APT_PACKAGES := chromium xvfb xauth imagemagick libxcb-icccm4 libxcb-keysyms1 \
                 libegl1 libgl1 libnss3 libasound2 fonts-dejavu-core \
                 gir1.2-webkit2-4.1 gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc
 
-.PHONY: demo test lint format bench system-deps services venv clean
+.PHONY: demo test lint format bench bundle system-deps services venv clean
 
 demo: system-deps $(VENV)/.installed-demo
 	$(VENV)/bin/naesview demo
@@ -35,6 +36,11 @@ format: $(VENV)/.installed-dev
 
 bench: system-deps services $(VENV)/.installed-dev
 	$(PY) -m benchmarks
+
+# The bundled desktop app: build/dist/naesview/naesview and build/dist/naesview-linux-x86_64.tar.gz
+# (docs/bundle.md). PyInstaller comes with the dev extra.
+bundle: system-deps $(VENV)/.installed-dev
+	$(PY) build/build_bundle.py
 
 # Install only the Debian packages that are missing (as root, or with sudo when available).
 system-deps:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from naesview_app import __version__
+from naesview_app.about import VersionAction
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,11 +18,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog="naesview",
         description="Structured review of medical images that never leave your machine.",
     )
-    parser.add_argument("--version", action="version", version=f"naesview {__version__}")
+    parser.add_argument("--version", action=VersionAction)  # with the third-party licences
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     app = commands.add_parser("app", help="open the desktop window (the default command)")
     _add_browser_options(app)
+    app.add_argument(
+        "--self-test",
+        nargs="?",
+        const="",
+        metavar="SCRIPT.json",
+        help="open the window, call the bridge from the page (and the calls in SCRIPT.json), "
+        "print one SELF-TEST line, close; exit 0 when all answered",
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -93,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             open_browser=not args.no_open,
             data_dir=args.data_dir,
         )
+    if getattr(args, "self_test", None) is not None:
+        from naesview_app.selftest import self_test_command
+
+        return self_test_command(args.self_test or None)
     from naesview_app.shell import app_command
 
     browser = getattr(args, "browser", False)

@@ -10,7 +10,12 @@ def test_version_is_printed():
         [sys.executable, "-m", "naesview_app", "--version"], capture_output=True, text=True
     )
     assert out.returncode == 0
-    assert out.stdout.strip() == f"naesview {__version__}"
+    first, *rest = out.stdout.splitlines()
+    assert first == f"naesview {__version__}"
+    listed = "\n".join(rest)  # then the third-party code and its licences (naesview_app.about)
+    assert "numpy " in listed
+    assert "pydicom " in listed
+    assert "MIT" in listed
 
 
 def test_every_command_has_help():
