@@ -11,12 +11,8 @@ import numpy as np
 
 from naesview_app.datasets import Dataset
 from naesview_app.datasets.gunzip import gunzip_head, is_gzip
-from naesview_app.datasets.readers.nifti import (
-    MAX_VOLUME_BYTES,
-    _lps_frame,  # the reader's own header-to-LPS rule, so both agree on every grid
-    check_header,
-    parse_header,
-)
+from naesview_app.datasets.readers.nifti import MAX_VOLUME_BYTES, check_header, parse_header
+from naesview_app.datasets.readers.nifti_frame import lps_frame  # the reader's own rule
 from naesview_app.errors import ReaderError
 from naesview_app.imaging.orientation import canonical_geometry
 from naesview_app.imaging.volume import Volume
@@ -75,38 +71,51 @@ def _nifti_header_grid(dataset: Dataset, member: object, cache: GridCache | None
             head = gunzip_head(head, _HEADER_BYTES)
         except ReaderError:
             return None
-    key = _geometry_key(head)
-    if cache is not None and key in cache:
-        return cache[key]
+    full_key, grid_key = _header_keys(head)
+    if cache is not None and full_key in cache:
+        return cache[full_key]
     try:
         header = parse_header(head)
         shape_ijk, _ = check_header(header, max_volume_bytes=MAX_VOLUME_BYTES)
-        directions, origin = _lps_frame(header)
     except ReaderError:
         return None
-    zooms = [abs(float(z)) for z in header["pixdim"][1:4]]
-    stored_shape = (int(shape_ijk[2]), int(shape_ijk[1]), int(shape_ijk[0]))
-    geometry = canonical_geometry(directions, (zooms[0], zooms[1], zooms[2]), origin, stored_shape)
-    axes = geometry.reorientation.axes
-    shape = (stored_shape[axes[0]], stored_shape[axes[1]], stored_shape[axes[2]])
-    grid = Volume(
-        array=np.broadcast_to(_NO_VOXEL, shape),
-        spacing=geometry.spacing,
-        origin=geometry.origin,
-        direction=geometry.direction,
-        kind="nifti",
-    )
-    if cache is not None and len(cache) < _CACHE_LIMIT:
-        cache[key] = grid
+    # An image and its mask usually share every geometry field and differ in datatype only:
+    # the grid computed for one serves the other (and `a is b` then skips the comparison).
+    grid = cache.get(grid_key) if cache is not None else None
+    if grid is None:
+        try:
+            directions, origin = lps_frame(header)
+        except ReaderError:
+            return None
+        zooms = [abs(float(z)) for z in header["pixdim"][1:4]]
+        stored_shape = (int(shape_ijk[2]), int(shape_ijk[1]), int(shape_ijk[0]))
+        geometry = canonical_geometry(
+            directions, (zooms[0], zooms[1], zooms[2]), origin, stored_shape
+        )
+        axes = geometry.reorientation.axes
+        shape = (stored_shape[axes[0]], stored_shape[axes[1]], stored_shape[axes[2]])
+        grid = Volume(
+            array=np.broadcast_to(_NO_VOXEL, shape),
+            spacing=geometry.spacing,
+            origin=geometry.origin,
+            direction=geometry.direction,
+            kind="nifti",
+        )
+    if cache is not None:
+        cache[full_key] = cache[grid_key] = grid
+        while len(cache) > _CACHE_LIMIT:
+            cache.pop(next(iter(cache)))  # oldest first: recent cases stay
     return grid
 
 
-def _geometry_key(head: bytes) -> bytes:
-    """The header bytes that fix a NIfTI grid and its checks: size and byte order, dims,
-    datatype, pixdim, q/sform (NIfTI-1 offsets); a NIfTI-2 header counts whole."""
+def _header_keys(head: bytes) -> tuple[bytes, bytes]:
+    """(every header byte the checks read, the bytes that fix the grid): size and byte order,
+    dims, pixdim, q/sform, plus datatype for the first (NIfTI-1 offsets). A NIfTI-2 header
+    counts whole for both."""
     if len(head) >= 348 and head[:4] in (b"\x5c\x01\x00\x00", b"\x00\x00\x01\x5c"):
-        return head[:4] + head[40:56] + head[70:74] + head[76:108] + head[252:348]
-    return head
+        grid = head[:4] + head[40:56] + head[76:108] + head[252:348]
+        return grid + head[70:74], grid
+    return head, head
 
 
 def physical_bounds(grid: Volume) -> tuple[np.ndarray, np.ndarray]:
