@@ -57,7 +57,7 @@ REDRAW = """(n) => {
 @pytest.fixture(scope="module")
 def ct_zip(tmp_path_factory) -> Path:
     return write_ct_dataset(
-        tmp_path_factory.mktemp("ct") / "ct.zip", cases=2, shape=SHAPE, spacing=SPACING
+        tmp_path_factory.mktemp("ct") / "ct.zip", cases=1, shape=SHAPE, spacing=SPACING
     )
 
 
@@ -113,7 +113,7 @@ def ct_stack(tmp_path_factory, ct_zip: Path) -> Iterator[tuple]:
                 private=ProjectPrivate(),
                 config=ct_config(),
                 fingerprint=fingerprint,
-                case_count=2,
+                case_count=1,
                 status="open",
             )
         )
