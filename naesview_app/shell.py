@@ -14,7 +14,6 @@ import sys
 import threading
 import webbrowser
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from naesview_app.review.messages import StartHint
 log = logging.getLogger(__name__)
 
 WINDOW_SIZE = (1280, 800)
+START_TIMEOUT = 120.0  # seconds a bridge call waits for the services to be built
 BACKGROUND = "#1e1f22"  # the UI's background: no white flash while the page loads
 
 
@@ -41,21 +41,58 @@ def gui_backend() -> str | None:
     return "gtk" if sys.platform.startswith("linux") else None
 
 
-@dataclass
 class Running:
-    """A started app: its loopback server and services, for the window or the browser."""
+    """A started app: the loopback server at once, the services as soon as they are built.
 
-    server: LocalServer
-    app: Any  # ReviewApp
-    bridge: Any  # Bridge
+    Building the services imports the imaging stack (~1 s); it runs on a thread while the
+    window opens and the page loads, and a bridge call that arrives earlier waits for it.
+    """
+
+    def __init__(self, server: LocalServer, build: Callable[[], Any]) -> None:
+        self.server = server
+        self._ready = threading.Event()
+        self._bridge: Any = None
+        self._app: Any = None
+        self._error: str | None = None
+        self._thread = threading.Thread(
+            target=self._build, args=(build,), name="naesview-start", daemon=True
+        )
+        self._thread.start()
 
     @property
     def browser_url(self) -> str:
         return f"{self.server.base_url}/?token={self.server.token}"
 
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
+        return self._ready.wait(timeout) and self._error is None
+
+    def call(self, method: str, args: object) -> object:
+        """The bridge entry for the loopback server; waits for the services to be built."""
+        if not self._ready.wait(START_TIMEOUT):
+            return _error("starting", "naesView is still starting; try again in a moment")
+        if self._error is not None:
+            return _error("internal", self._error)
+        result: object = self._bridge._call(method, args)
+        return result
+
     def close(self) -> None:
         self.server.stop()
-        self.app.close()
+        self._thread.join(START_TIMEOUT)
+        if self._app is not None:
+            self._app.close()
+
+    def _build(self, build: Callable[[], Any]) -> None:
+        from naesview_app.bridge import Bridge
+
+        try:
+            self._app = build()
+            self._app.voxel_base, self._app.token = self.server.base_url, self.server.token
+            self._bridge = Bridge(self._app)
+        except Exception as exc:
+            log.exception("naesView could not start")
+            self._error = f"naesView could not start ({type(exc).__name__}: {exc}); see the log"
+        finally:
+            self._ready.set()
 
 
 def start_services(
@@ -66,28 +103,35 @@ def start_services(
     start: StartHint | None = None,
     choose_file: Callable[[], str | None] | None = None,
 ) -> Running:
-    from naesview_app.bridge import Bridge
-    from naesview_app.review.services import ReviewApp
-
     _log_to_file(paths)
     voxels = VoxelStore()
-    app = ReviewApp(paths=paths, voxels=voxels, mode=mode, start=start, choose_file=choose_file)
-    bridge = Bridge(app)
+    holder: list[Running] = []
     try:
         server = LocalServer(
             ui_dir=ui_dir(),
             voxels=voxels,
-            bridge_call=bridge._call,
+            bridge_call=lambda method, args: holder[0].call(method, args),
             port=port,
         ).start()
     except OSError as exc:
-        app.close()
         raise SystemExit(
             f"naesview: cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
             "choose another --port or 0 for a free one"
         ) from None
-    app.voxel_base, app.token = server.base_url, server.token
-    return Running(server, app, bridge)
+
+    def build() -> Any:
+        from naesview_app.review.services import ReviewApp
+
+        return ReviewApp(
+            paths=paths, voxels=voxels, mode=mode, start=start, choose_file=choose_file
+        )
+
+    holder.append(Running(server, build))
+    return holder[0]
+
+
+def _error(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
 
 
 def app_command(
@@ -203,8 +247,24 @@ def _log_to_file(paths: AppPaths) -> None:
     root = logging.getLogger("naesview_app")
     if root.handlers:
         return
-    paths.data_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(paths.data_dir / "naesview.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler: logging.Handler
+    try:
+        paths.data_dir.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(paths.data_dir / "naesview.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    except OSError:  # the services will say what is wrong with the folder; the terminal gets
+        handler = logging.StreamHandler(sys.stderr)  # one line per problem, no traceback
+        handler.setFormatter(_OneLineFormatter("naesview: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+
+
+class _OneLineFormatter(logging.Formatter):
+    def formatException(self, ei: Any) -> str:
+        return ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+        return text.splitlines()[0] if text else text

@@ -207,3 +207,26 @@ def test_store_keeps_only_the_newest_volumes_within_its_byte_budget() -> None:
     huge = store.register("huge", np.zeros((20, 20, 20), np.uint8))  # over budget alone
     assert store.get(huge) is not None  # the newest is always kept
     assert all(store.get(h) is None for h in handles)
+
+
+def test_services_that_cannot_start_answer_one_line_errors(tmp_path: Path) -> None:
+    from naesview_app.config import AppPaths
+    from naesview_app.shell import start_services
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    running = start_services(AppPaths(tmp_path / "config", blocker), mode="browser")
+    try:
+        assert not running.wait_ready(30)
+        response = httpx.post(
+            f"{running.server.base_url}/bridge/app_info",
+            json={},
+            headers={TOKEN: running.server.token},
+            timeout=30,
+        )
+        error = response.json()["error"]
+        assert error["code"] == "internal"
+        assert "could not start" in error["message"]
+        assert "\n" not in error["message"]
+    finally:
+        running.close()
