@@ -164,6 +164,7 @@ def test_large_ct_slice_is_exact_and_redraws_fast(ct_stack, ct_zip: Path, browse
         assert_shows(coronal, expected_view(image, coronal), "CT coronal")
 
         figures = {
+            "load_case_ms": timing["caseInfoMs"],
             "first_image_ms": timing["firstDrawMs"],
             "all_voxels_ms": timing["allVoxelsMs"],
             "redraw_512_with_mask_ms": redraw["median"],

@@ -135,13 +135,29 @@ export function renderViewport(ctx, w, h, dpr, state, index, scratch) {
   ctx.fillStyle = "#000";
   ctx.fillRect(0, 0, w, h);
   if (!vol) return { geom: null, fit: null, status: "missing", problems: [] };
-  const geom = sliceGeometry(vol.dims, vol.spacing, vp.orientation, vp.slice);
+  let geom = sliceGeometry(vol.dims, vol.spacing, vp.orientation, vp.slice);
   // A margin keeps the corner texts and edge letters off the image at zoom 1.
   const m = Math.min(Math.round(DEFAULTS.imageMargin * dpr), Math.floor(Math.min(w, h) / 8));
   const fit = fitSlice(geom, w - 2 * m, h - 2 * m, vp.zoom, vp.panX * dpr, vp.panY * dpr);
   fit.left += m;
   fit.top += m;
-  if (!sliceReady(vol, geom) || !state.windows[vol.name]) return { geom, fit, status: "loading", problems: [] };
+  if (!state.windows[vol.name] || !vol.data) return { geom, fit, status: "loading", problems: [] };
+  // While a volume streams in, show what has arrived rather than nothing: an axial view shows
+  // the nearest slice that is in (until the wanted one arrives), the other views the rows that are.
+  let status = "ok";
+  let missingRows = null;
+  if (!sliceReady(vol, geom)) {
+    if (geom.orientation === "axial") {
+      const z = nearestReady(vol.readyZ, geom.index);
+      if (z < 0) return { geom, fit, status: "loading", problems: [] };
+      geom = sliceGeometry(vol.dims, vol.spacing, "axial", z);
+    } else if (!vol.readyZ?.includes(1)) {
+      return { geom, fit, status: "loading", problems: [] };
+    } else {
+      missingRows = vol.readyZ;
+    }
+    status = "partial";
+  }
 
   const problems = [];
   const masks = [];
@@ -162,6 +178,13 @@ export function renderViewport(ctx, w, h, dpr, state, index, scratch) {
     scratch.pixels = new Uint32Array(scratch.imageData.data.buffer);
   }
   paintSlice(scratch.pixels, geom, vol.data, windowMapFor(vol, state.windows[vol.name]), masks);
+  if (missingRows) {
+    // Row v of a coronal or sagittal slice is z = nz - 1 - v: black until that z has arrived.
+    const nz = vol.dims[0];
+    for (let v = 0; v < geom.height; v++) {
+      if (!missingRows[nz - 1 - v]) scratch.pixels.fill(0xff000000, v * geom.width, (v + 1) * geom.width);
+    }
+  }
   scratch.ctx.putImageData(scratch.imageData, 0, 0);
   ctx.imageSmoothingEnabled = false; // one voxel = one flat block, as radiologists expect
   ctx.drawImage(scratch.canvas, fit.left, fit.top, fit.drawW, fit.drawH);
@@ -178,5 +201,15 @@ export function renderViewport(ctx, w, h, dpr, state, index, scratch) {
     ctx.moveTo(x, Math.max(0, fit.top)); ctx.lineTo(x, Math.min(h, fit.top + fit.drawH));
     ctx.stroke();
   }
-  return { geom, fit, status: "ok", problems };
+  return { geom, fit, status, problems };
+}
+
+/** The ready axial slice nearest to `z`, or -1 when none has arrived. */
+export function nearestReady(readyZ, z) {
+  if (!readyZ) return -1;
+  for (let d = 0; d < readyZ.length; d++) {
+    if (z - d >= 0 && readyZ[z - d]) return z - d;
+    if (z + d < readyZ.length && readyZ[z + d]) return z + d;
+  }
+  return -1;
 }

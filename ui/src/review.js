@@ -89,7 +89,8 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   const viewer = createViewer(grid, {
     onChange: (state, event) => syncTools(state, event),
     onRender: (infos) => {
-      if (timing.firstDraw === null && infos.some((i) => i.status === "ok")) timing.firstDraw = performance.now() - timing.start;
+      const drawn = infos.some((i) => i.status === "ok" || i.status === "partial");
+      if (timing.firstDraw === null && drawn) timing.firstDraw = performance.now() - timing.start;
     },
   });
 
@@ -121,17 +122,20 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     return e;
   }
 
+  // Axial slices to fetch before the rest: the middle one (where the view opens) and, for a
+  // volume still being decoded, the one decoded first (`first_z`), to show something at once.
   function firstZFor(info, name) {
-    // The axial slice shown first: the middle one (as initialState picks).
     const v = info.volumes.find((x) => x.name === name);
-    return v ? Math.floor(v.shape[0] / 2) : null;
+    if (!v) return [];
+    const middle = Math.floor(v.shape[0] / 2);
+    return v.streaming && Number.isInteger(v.first_z) && v.first_z !== middle ? [v.first_z, middle] : [middle];
   }
 
   function startFetch(i, e, info) {
     if (e.handles) return e.handles;
     e.handles = new Map();
     for (const v of info.volumes) {
-      const handle = fetchVolume(v, { headers, firstZ: firstZFor(info, v.name), signal: e.abort.signal, onProgress: (hd) => progressed(i, hd) });
+      const handle = fetchVolume(v, { headers, firstZ: firstZFor(info, v.name), slabs: Boolean(v.streaming), signal: e.abort.signal, onProgress: (hd) => progressed(i, hd) });
       handle.done.catch(() => progressed(i, handle));
       e.handles.set(v.name, handle);
     }
@@ -220,7 +224,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     }
     if (myGeneration !== generation) return;
     const t0 = performance.now();
-    timing = { start: asked, firstDraw: null, allVoxels: null };
+    timing = { start: asked, caseInfo: t0 - asked, firstDraw: null, allVoxels: null };
     const myTiming = timing;
     index = i;
     shownInfo = info;
@@ -472,7 +476,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     get index() { return index; },
     get caseInfo() { return shownInfo; },
     get lastSwitchMs() { return lastSwitchMs; },
-    get timing() { return { firstDrawMs: timing.firstDraw, allVoxelsMs: timing.allVoxels }; },
+    get timing() { return { caseInfoMs: timing.caseInfo, firstDrawMs: timing.firstDraw, allVoxelsMs: timing.allVoxels }; },
     elapsedMs: () => timer.elapsedMs(),
     windowText: (i) => {
       const s = viewer.getState();

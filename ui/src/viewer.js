@@ -80,7 +80,7 @@ export function createViewer(container, { onChange = () => {}, onRender = () => 
     cell.zoom.textContent = vp.zoom !== 1 ? `${vp.zoom.toFixed(vp.zoom < 10 ? 2 : 1)}×` : "";
     let status = "";
     if (info.status === "missing") status = `${vp.layers[0].volume} is not in this case`;
-    else if (info.status === "loading") {
+    else if (info.status === "loading" || info.status === "partial") {
       const pct = vol?.dims ? Math.floor((100 * (vol.loaded || 0)) / (vol.dims[0] * vol.dims[1] * vol.dims[2])) : 0;
       status = vol?.error ? vol.error : `Loading ${pct} %`;
     } else if (info.problems.length) status = info.problems[0];

@@ -25,11 +25,13 @@ function withQuery(url, params) {
 }
 
 /**
- * Fetch a volume. `meta` = {name, url, shape, dtype}; `firstZ` = the axial slice to get first.
- * Returns a handle {data, readyZ, loaded, complete, done: Promise}; `onProgress(handle)` is
- * called as bytes arrive (the caller throttles redraws). `data` and `readyZ` fill in place.
+ * Fetch a volume. `meta` = {name, url, shape, dtype}; `firstZ` = axial slice(s) to get first,
+ * each as its own slab request (for volumes of 4 MiB or more, or always with `slabs: true`, as
+ * for a volume the app is still decoding). Returns a handle {data, readyZ, loaded, complete,
+ * done: Promise}; `onProgress(handle)` is called as bytes arrive (the caller throttles redraws).
+ * `data` and `readyZ` fill in place.
  */
-export function fetchVolume(meta, { headers = {}, firstZ = null, onProgress = () => {}, signal } = {}) {
+export function fetchVolume(meta, { headers = {}, firstZ = null, slabs = false, onProgress = () => {}, signal } = {}) {
   const [nz, ny, nx] = meta.shape;
   const T = TYPED_ARRAYS[meta.dtype];
   const bps = bytesPerSample(meta.dtype);
@@ -46,18 +48,20 @@ export function fetchVolume(meta, { headers = {}, firstZ = null, onProgress = ()
     throw new Error(handle.error);
   };
 
-  const slab = async () => {
-    if (firstZ === null || total < SLAB_FIRST_BYTES || firstZ < 0 || firstZ >= nz) return;
+  const slab = async (z) => {
     try {
-      const r = await fetch(withQuery(meta.url, { z0: firstZ, z1: firstZ + 1 }), { headers, signal });
+      const r = await fetch(withQuery(meta.url, { z0: z, z1: z + 1 }), { headers, signal });
       if (!r.ok) return; // the full stream still comes
       const part = new Uint8Array(await r.arrayBuffer());
-      if (part.length !== planeBytes || handle.readyZ[firstZ]) return;
-      bytes.set(part, firstZ * planeBytes);
-      handle.readyZ[firstZ] = 1;
+      if (part.length !== planeBytes || handle.readyZ[z]) return;
+      bytes.set(part, z * planeBytes);
+      handle.readyZ[z] = 1;
       onProgress(handle);
     } catch { /* the full stream decides */ }
   };
+  const wanted = (firstZ === null ? [] : [].concat(firstZ))
+    .filter((z) => Number.isInteger(z) && z >= 0 && z < nz);
+  const slabsFirst = () => ((slabs || total >= SLAB_FIRST_BYTES) ? Promise.all(wanted.map(slab)) : null);
 
   const whole = async () => {
     const r = await fetch(meta.url, { headers, signal });
@@ -82,6 +86,6 @@ export function fetchVolume(meta, { headers = {}, firstZ = null, onProgress = ()
     onProgress(handle);
   };
 
-  handle.done = Promise.all([slab(), whole().catch(fail)]).then(() => handle);
+  handle.done = Promise.all([slabsFirst(), whole().catch(fail)]).then(() => handle);
   return handle;
 }

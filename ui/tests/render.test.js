@@ -78,3 +78,56 @@ test("outline via the four-voxels-at-a-time path equals the voxel-by-voxel defin
     assert.equal((px[y * n + x] >>> 16) & 255, edge ? 255 : 0, `x=${x} y=${y}`);
   }
 });
+
+// A stand-in for the two canvases renderViewport draws with (no canvas in node): it records
+// what was drawn where, and keeps the slice pixels.
+function fakeCanvas() {
+  const calls = [];
+  const ctx = {
+    calls, setTransform() {}, fillRect() {}, beginPath() {}, moveTo() {}, lineTo() {}, stroke() {},
+    drawImage: (...args) => calls.push(["drawImage", ...args]),
+  };
+  const scratchCtx = {
+    createImageData: (w, h) => ({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) }),
+    putImageData: () => {},
+  };
+  return { ctx, scratch: { canvas: { width: 0, height: 0 }, ctx: scratchCtx, imageData: null, pixels: null } };
+}
+
+function streamingState(readyZ, orientation, slice) {
+  const dims = [4, 2, 3];
+  const data = new Int16Array(24).map((_, i) => Math.floor(i / 6) * 100); // value = 100 * z
+  return {
+    volumes: { ct: { name: "ct", dims, spacing: [1, 1, 1], dtype: "int16", slope: 1, intercept: 0, data, readyZ: Uint8Array.from(readyZ), loaded: 0, complete: false } },
+    windows: { ct: { center: 150, width: 300 } },
+    viewports: [{ orientation, layers: [{ volume: "ct", visible: true }], slice, zoom: 1, panX: 0, panY: 0 }],
+    cursor: null, linked: false,
+  };
+}
+
+test("while streaming, an axial view shows the nearest slice that has arrived", async () => {
+  const { renderViewport, nearestReady } = await import("../src/render.js");
+  assert.equal(nearestReady(Uint8Array.from([1, 0, 0, 0]), 2), 0);
+  assert.equal(nearestReady(Uint8Array.from([0, 0, 0, 1]), 1), 3);
+  assert.equal(nearestReady(Uint8Array.from([0, 0, 0, 0]), 1), -1);
+  const { ctx, scratch } = fakeCanvas();
+  const info = renderViewport(ctx, 100, 100, 1, streamingState([1, 0, 0, 0], "axial", 2), 0, scratch);
+  assert.equal(info.status, "partial");
+  assert.equal(info.geom.index, 0);
+  assert.equal(scratch.pixels[0] & 255, windowValue(0, 150, 300));
+  const none = renderViewport(ctx, 100, 100, 1, streamingState([0, 0, 0, 0], "axial", 2), 0, fakeCanvas().scratch);
+  assert.equal(none.status, "loading");
+  const ready = renderViewport(ctx, 100, 100, 1, streamingState([0, 0, 1, 0], "axial", 2), 0, fakeCanvas().scratch);
+  assert.equal(ready.status, "ok");
+});
+
+test("while streaming, coronal rows of slices not yet in are black", async () => {
+  const { renderViewport } = await import("../src/render.js");
+  const { ctx, scratch } = fakeCanvas();
+  const info = renderViewport(ctx, 100, 100, 1, streamingState([1, 1, 0, 0], "coronal", 1), 0, scratch);
+  assert.equal(info.status, "partial");
+  // Rows top to bottom are z = 3, 2, 1, 0: the top two have not arrived.
+  const rowGrey = (v) => scratch.pixels[v * 3] & 255;
+  assert.deepEqual([0, 1, 2, 3].map(rowGrey), [0, 0, windowValue(100, 150, 300), windowValue(0, 150, 300)]);
+  assert.equal(scratch.pixels[0] >>> 24, 255); // black, not transparent
+});

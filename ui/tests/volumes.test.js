@@ -100,3 +100,27 @@ test("an aborted download stops and never claims to be complete", async () => {
     assert.ok(handle.loaded < 64 * 64 * 64);
   } finally { await srv.close(); }
 });
+
+test("slices asked for first come as slabs even for a small volume that is still decoding", async () => {
+  const volume = new Uint8Array(10 * 10 * 10).map((_, i) => i % 251);
+  const requests = [];
+  const srv = await serve(volume, { nz: 10, plane: 100, chunk: 100, delayMs: 30 });
+  const original = globalThis.fetch;
+  globalThis.fetch = (url, init) => { requests.push(String(url)); return original(url, init); };
+  try {
+    const readyOrder = [];
+    const handle = fetchVolume({ name: "t2", url: srv.url, shape: [10, 10, 10], dtype: "uint8" }, {
+      headers: { "X-Naesview-Token": "secret" }, firstZ: [9, 5], slabs: true,
+      onProgress: (h) => { for (const z of [9, 5]) if (h.readyZ[z] && !readyOrder.includes(z)) readyOrder.push(z); },
+    });
+    await handle.done;
+    assert.ok(requests.some((u) => u.includes("z0=9&z1=10")));
+    assert.ok(requests.some((u) => u.includes("z0=5&z1=6")));
+    assert.deepEqual(readyOrder.sort(), [5, 9]);
+    assert.ok(handle.readyZ[9] && handle.complete);
+    assert.deepEqual(Array.from(handle.data), Array.from(volume));
+  } finally {
+    globalThis.fetch = original;
+    await srv.close();
+  }
+});
