@@ -27,8 +27,10 @@ WORK = BUILD / "work"
 APP = DIST / "naesview"
 REPORT = DIST / "bundle-report.json"
 # Everything the bundle is made of, besides the installed packages (their versions are hashed).
-SOURCES = ("naesview_app", "naesview_wire", "ui", "build", "pyproject.toml")
-SKIPPED_PARTS = {"dist", "work", "__pycache__", "tests", "node_modules"}
+# Only the build's own files in build/: setuptools may leave a build/lib/ copy of the packages.
+SOURCES = ("naesview_app/**/*", "naesview_wire/**/*", "ui/**/*", "build/*.py", "build/*.spec")
+SOURCE_FILES = ("pyproject.toml",)
+SKIPPED_PARTS = {"__pycache__", "tests", "node_modules"}
 
 
 def archive_name() -> str:
@@ -41,14 +43,13 @@ def archive_name() -> str:
 def source_hash() -> str:
     """sha256 over the bundled sources and the installed distributions' names and versions."""
     digest = hashlib.sha256()
-    for top in SOURCES:
-        path = ROOT / top
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-        for file in files:
-            relative = file.relative_to(ROOT)
-            if SKIPPED_PARTS & set(relative.parts) or file.suffix == ".pyc":
-                continue
-            digest.update(str(relative).encode() + b"\0" + file.read_bytes() + b"\0")
+    files = {ROOT / name for name in SOURCE_FILES}
+    files.update(path for pattern in SOURCES for path in ROOT.glob(pattern) if path.is_file())
+    for file in sorted(files):
+        relative = file.relative_to(ROOT)
+        if SKIPPED_PARTS & set(relative.parts) or file.suffix == ".pyc":
+            continue
+        digest.update(str(relative).encode() + b"\0" + file.read_bytes() + b"\0")
     from importlib import metadata
 
     installed = sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
