@@ -22,8 +22,10 @@ CSV_COLUMNS = [f for f in ExportRow.__struct_fields__ if f != "masks"] + [
 ]
 BATCH = 500
 CASES_PER_BATCH = 200
-# A spreadsheet runs a cell starting with these as a formula: quote them in CSV (JSON is exact).
+# A spreadsheet runs a cell starting with these as a formula: in the free-text columns (typed by
+# reviewers) such cells get a leading apostrophe in CSV. JSON is always exact.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FREE_TEXT = {"comment", "reviewer_name"}
 
 
 def export_row(row: Any) -> ExportRow:
@@ -81,8 +83,8 @@ async def _progress(sessionmaker: async_sessionmaker, project: ProjectRow) -> li
         return await progress_of(session, project, only_user=None)
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+def _cell(column: str, value: Any) -> Any:
+    if column in FREE_TEXT and isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 
@@ -94,12 +96,10 @@ async def stream_csv(sessionmaker: async_sessionmaker, project: ProjectRow) -> A
     writer.writerow(CSV_COLUMNS)
     count = 0
     async for row in _rows(sessionmaker, project.id):
-        cells = [msgspec.to_builtins(getattr(row, f)) for f in CSV_COLUMNS[:-3]]
+        cells = [_cell(f, msgspec.to_builtins(getattr(row, f))) for f in CSV_COLUMNS[:-3]]
         edits = ";".join(f"{m.volume}:+{m.added}/-{m.removed}:dice={m.dice:.4f}" for m in row.masks)
         mine = progress.get(row.reviewer_id)
-        writer.writerow(
-            [_cell(c) for c in cells] + [edits, mine.done if mine else 0, project.case_count]
-        )
+        writer.writerow([*cells, edits, mine.done if mine else 0, project.case_count])
         count += 1
         if count % BATCH == 0:
             yield buffer.getvalue()

@@ -382,3 +382,12 @@ def test_exports_are_streamed(sync_server: SyncServer):
             assert "content-length" not in response.headers
         # Closed without reading the body: the server must not be left holding a connection.
     assert owner.client.progress(project.id)[0].done == 1
+
+
+def test_csv_export_defuses_formulas_typed_by_reviewers(sync_server: SyncServer):
+    owner, reviewer, project = project_with_reviewer(sync_server)
+    formula = '=HYPERLINK("http://evil.example","click")'
+    reviewer.client.submit_review(sample_review(project.id, 0, comment=formula))
+    [row] = csv.DictReader(io.StringIO(owner.client.export_csv(project.id)))
+    assert row["comment"] == "'" + formula
+    assert owner.client.export_json(project.id).reviews[0].comment == formula
