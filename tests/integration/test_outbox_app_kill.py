@@ -4,11 +4,18 @@ reaches the real sync server exactly once; the restarted app resumes at the next
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
+import httpx
+
 from naesview_app.datasets import open_dataset
+from naesview_app.sync import SyncClient
 from naesview_wire import (
     AnswerOption,
     Layer,
@@ -19,7 +26,13 @@ from naesview_wire import (
     ViewportGrid,
 )
 from tests.e2e.conftest import start_browser_app
-from tests.sync_server import SyncServer
+from tests.sync_server import (
+    ROOT,
+    SyncServer,
+    project_with_reviewer,
+    sqlite_url,
+    start_sync_server,
+)
 
 BURST = 100
 
@@ -103,3 +116,71 @@ def test_sigkill_during_a_burst_of_100_answers_loses_none(
         reopened = app.call("open_dataset", {"project_id": project.id, "path": str(dataset)})
         assert reopened["resume_index"] == len(case_ids)  # answered in order: next one
         assert reopened["progress"]["done"] == len(case_ids)
+
+
+def test_answers_given_while_the_server_is_down_arrive_when_it_is_back(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    """The real app, the real server stopped and started again on the same address."""
+    mini = shared_data / "mini.zip"
+    with open_dataset(mini) as ds:
+        fingerprint = ds.fingerprint
+    database = sqlite_url(tmp_path)
+    with start_sync_server(database, log_dir=tmp_path) as server:
+        owner, reviewer, _ = project_with_reviewer(server)
+        import msgspec
+
+        from tests.sync_server import sample_project
+
+        project = owner.client.create_project(
+            msgspec.structs.replace(sample_project(case_count=4), fingerprint=fingerprint)
+        )
+        reviewer.client.accept_invitation(owner.client.create_invitation(project.id).code)
+        base_url = server.base_url
+        with start_browser_app(tmp_path / "home") as app:
+            app.call(
+                "sign_in",
+                {
+                    "server": base_url,
+                    "username": reviewer.user.username,
+                    "password": reviewer.password,
+                },
+            )
+            assert app.call("open_dataset", {"project_id": project.id, "path": str(mini)})[
+                "fingerprint_matches"
+            ]
+            server.stop()  # the network is gone
+            app.call("load_case", {"index": 0})
+            submitted = app.call("submit_review", {"index": 0, "answer": "reject"})
+            assert submitted["saved"] is True  # saved locally all the same
+            assert submitted["next_index"] == 1
+            deadline = time.monotonic() + 30
+            while app.call("sync_status")["online"] is not False and time.monotonic() < deadline:
+                time.sleep(0.1)
+            status = app.call("sync_status")
+            assert status["pending"] == 1
+            assert status["label"] == "saved locally · 1 waiting"
+            assert status["last_error"]
+
+            port = base_url.rsplit(":", 1)[1]
+            revived = subprocess.Popen(
+                [sys.executable, "-m", "sync_api.cli", "serve", "--port", port],
+                env={**os.environ, "NAESVIEW_DATABASE_URL": database},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=ROOT,
+                start_new_session=True,
+            )
+            try:
+                deadline = time.monotonic() + 60  # the app retries with backoff (<= 30 s)
+                while app.call("sync_status")["pending"] and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                assert app.call("sync_status")["label"] == "synced"
+                with httpx.Client() as check:
+                    assert check.get(f"{base_url}/healthz").status_code == 200
+                with SyncClient(base_url, token=reviewer.client.token) as client:
+                    records = client.list_reviews(project.id)
+                assert [(r.review.case_id, r.review.answer) for r in records] == [(0, "reject")]
+            finally:
+                os.killpg(revived.pid, signal.SIGTERM)
+                revived.wait(timeout=15)
