@@ -11,7 +11,7 @@ import { voxelHeaders } from "./bridge.js";
 import { caseLabelParts } from "./caselabel.js";
 import { createCaseTimer, pauseWhenAway } from "./timing.js";
 import { formatRemaining, syncText } from "./progress.js";
-import { PRESETS, percentileWindow } from "./windowing.js";
+import { PRESETS, percentileWindow, windowsDiffer } from "./windowing.js";
 import { helpOverlay } from "./help.js";
 import { renderInline } from "./markdown.js";
 
@@ -116,7 +116,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     let e = cache.get(i);
     if (!e) {
       e = { info: bridge.call("load_case", { index: i, show: false }), handles: null, abort: new AbortController() };
-      e.info.catch(() => cache.delete(i));
+      e.info.then((info) => { e.infoResolved = info; }, () => cache.delete(i));
       cache.set(i, e);
     }
     return e;
@@ -159,9 +159,27 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
       state = reduce(state, volumeDataEvent(hd));
       if (hd.error) state.volumes[name].error = hd.error;
       state = ensureWindow(state, name);
+      state = refineStreamedWindow(state, e, hd);
     }
     dirty = new Set();
     viewer.setState(state, config.viewports);
+  }
+
+  // A volume the app was still decoding got its window from its first few slices (often air at
+  // the feet end). Once it is complete, and if the reviewer has not changed the window, use the
+  // percentiles of the whole volume when they differ clearly.
+  function refineStreamedWindow(state, e, hd) {
+    if (!hd.complete || hd.refined) return state;
+    hd.refined = true;
+    const meta = e.infoResolved?.volumes.find((v) => v.name === hd.name);
+    const vol = state.volumes[hd.name];
+    const win = state.windows[hd.name];
+    if (!meta?.streaming || !vol || vol.isMask || !win) return state;
+    if (win.center !== win.initial.center || win.width !== win.initial.width) return state;
+    const w = percentileWindow(vol.data, vol.slope, vol.intercept, 0.5, 99.5);
+    if (!windowsDiffer(win, w)) return state;
+    const initial = { center: w.center, width: w.width };
+    return { ...state, windows: { ...state.windows, [hd.name]: { ...initial, initial } } };
   }
 
   function volumeDataEvent(hd) {
@@ -259,6 +277,8 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
       state = reduce(state, volumeDataEvent(hd));
       if (hd.error) state.volumes[hd.name].error = hd.error;
       state = ensureWindow(state, hd.name);
+      hd.refined = false; // a new state starts from the bridge's window again
+      state = refineStreamedWindow(state, { infoResolved: info }, hd);
     }
     return state;
   }

@@ -114,6 +114,12 @@ export function percentileWindow(data, slope, intercept, lowPct = 0.5, highPct =
   return { center: (lo + hi) / 2, width };
 }
 
+/** Do two windows differ enough to be worth replacing one by the other (not just noise)? */
+export function windowsDiffer(a, b) {
+  const ratio = b.width / a.width;
+  return Math.abs(b.center - a.center) > 0.1 * a.width || ratio > 1.4 || ratio < 0.7;
+}
+
 /** Is this volume CT-like (so CT presets make sense)? Hounsfield air is about −1000. */
 export function looksLikeCT(minValue) {
   return minValue !== undefined && minValue <= -500;

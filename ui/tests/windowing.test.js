@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { makeWindowMap, mapSample, windowValue, percentileWindow, dragWindow, PRESETS } from "../src/windowing.js";
+import { makeWindowMap, mapSample, windowValue, percentileWindow, dragWindow, windowsDiffer, PRESETS } from "../src/windowing.js";
 
 test("windowValue maps the window's ends to 0 and 255 and clamps outside", () => {
   assert.equal(windowValue(-160, 40, 400), 0);
@@ -75,4 +75,11 @@ test("drag right widens the window, drag up raises the level", () => {
 test("CT presets include the usual windows", () => {
   const lung = PRESETS.ct.find((p) => p.id === "ct-lung");
   assert.deepEqual([lung.center, lung.width], [-600, 1500]);
+});
+
+test("a window from the first slices is replaced only when the whole volume's differs clearly", () => {
+  const early = { center: -990, width: 40 }; // air at the feet end
+  assert.equal(windowsDiffer(early, { center: 40, width: 1400 }), true);
+  assert.equal(windowsDiffer({ center: 40, width: 400 }, { center: 50, width: 420 }), false);
+  assert.equal(windowsDiffer({ center: 40, width: 400 }, { center: 40, width: 700 }), true);
 });
