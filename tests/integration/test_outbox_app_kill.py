@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import msgspec
 
 from naesview_app.datasets import open_dataset
 from naesview_app.sync import SyncClient
@@ -30,6 +31,7 @@ from tests.sync_server import (
     ROOT,
     SyncServer,
     project_with_reviewer,
+    sample_project,
     sqlite_url,
     start_sync_server,
 )
@@ -128,10 +130,6 @@ def test_answers_given_while_the_server_is_down_arrive_when_it_is_back(
     database = sqlite_url(tmp_path)
     with start_sync_server(database, log_dir=tmp_path) as server:
         owner, reviewer, _ = project_with_reviewer(server)
-        import msgspec
-
-        from tests.sync_server import sample_project
-
         project = owner.client.create_project(
             msgspec.structs.replace(sample_project(case_count=4), fingerprint=fingerprint)
         )
