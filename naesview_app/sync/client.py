@@ -21,6 +21,7 @@ from naesview_app.sync.errors import (
     BadResponse,
     ServerError,
     ServerUnreachable,
+    SignedOut,
     TooManyAttempts,
 )
 from naesview_wire import (
@@ -165,10 +166,16 @@ class SyncClient:
         return session
 
     def sign_out(self) -> None:
-        """Revoke this client's token on the server and forget it."""
-        if self.token:
-            self._send("POST", "/auth/sign-out")
-        self.token = None
+        """Revoke this client's token on the server and forget it. The token is forgotten even
+        when the server cannot be reached (the error is raised after); an already invalid token
+        counts as signed out."""
+        try:
+            if self.token:
+                self._send("POST", "/auth/sign-out")
+        except SignedOut:
+            pass
+        finally:
+            self.token = None
 
     def me(self) -> User:
         return self._call("GET", "/auth/me", User)

@@ -173,3 +173,17 @@ def test_the_client_does_not_import_the_server_stack_and_the_server_not_the_app_
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_sign_out_forgets_the_token_even_when_the_server_is_gone():
+    client, _ = client_for(lambda r: httpx.Response(401, json={"detail": "revoked"}), token="t")
+    client.sign_out()  # already signed out on the server: fine
+    assert client.token is None
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    client, _ = client_for(down, token="t")
+    with pytest.raises(ServerUnreachable):
+        client.sign_out()
+    assert client.token is None
