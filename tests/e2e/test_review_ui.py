@@ -734,6 +734,23 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
         assert slices[2] == v  # coronal slice = y
         assert slices[3] == u  # sagittal slice = x
 
+        # Double-click: one view over the whole grid; again: back to the grid.
+        page.keyboard.press("l")  # unlinked again: no crosshair over the pixels read below
+        small = page.locator(".viewport").nth(3).bounding_box()
+        page.dblclick(".viewport >> nth=3 >> canvas")
+        page.wait_for_function(
+            "() => window.naesview.review.viewer.maximized() === 3", timeout=5000
+        )
+        big = page.locator(".viewport").nth(3).bounding_box()
+        assert big["width"] > 1.8 * small["width"]
+        assert big["height"] > 1.8 * small["height"]
+        assert not page.locator(".viewport").nth(0).is_visible()
+        sagittal = read_viewport(page, 3)
+        assert_shows(sagittal, expected_view(image, sagittal), "maximized sagittal")
+        page.keyboard.press("f")
+        assert page.evaluate("() => window.naesview.review.viewer.maximized()") is None
+        assert page.locator(".viewport").nth(0).is_visible()
+
         # Other tools (the brush) draw on top through viewer.addOverlay.
         corner = page.evaluate(
             """() => { const v = window.naesview.review.viewer;

@@ -14,6 +14,7 @@ export function helpOverlay(config) {
     ["Pan", "middle-button drag (left drag in Pan mode)"],
     ["Left drag mode", "w switches W/L ↔ Pan"],
     ["Link views", "l: scrolling and crosshair linked; click sets the crosshair"],
+    ["One view large", "double-click a view, or f; again to go back"],
     ["Reset view", "r"],
     ["Comment", "c to type; ctrl+Enter saves and goes on; Esc leaves the box"],
     ["This help", "? or Esc to close"],

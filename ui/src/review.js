@@ -461,6 +461,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
       w: () => viewer.dispatch({ type: "leftDrag", mode: viewer.getState().leftDrag === "window" ? "pan" : "window" }),
       l: () => viewer.dispatch({ type: "linked", on: !viewer.getState().linked }),
       c: () => comment?.focus(),
+      f: () => viewer.toggleMaximized(vp),
       "?": () => help.open(),
     };
     const action = actions[k];

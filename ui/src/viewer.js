@@ -41,6 +41,7 @@ export function createViewer(container, { onChange = () => {}, onRender = () => 
   function dispatch(event) {
     if (!state) return;
     state = reduce(state, event);
+    container.dataset.leftDrag = customTool ? "tool" : state.leftDrag;
     onChange(state, event);
     requestRender();
   }
@@ -141,6 +142,7 @@ export function createViewer(container, { onChange = () => {}, onRender = () => 
     let drag = null;
     canvas.addEventListener("contextmenu", (e) => e.preventDefault());
     root.addEventListener("pointerenter", () => { hovered = i; requestRender(); });
+    canvas.addEventListener("dblclick", (e) => { e.preventDefault(); toggleMaximized(i); });
     canvas.addEventListener("pointerdown", (e) => {
       hovered = i;
       let tool;
@@ -202,6 +204,15 @@ export function createViewer(container, { onChange = () => {}, onRender = () => 
     }, { passive: false });
   }
 
+  // One viewport alone over the whole grid (double-click or f), and back.
+  let maximized = null;
+  function toggleMaximized(i) {
+    maximized = maximized === null && cells.length > 1 ? i : null;
+    container.classList.toggle("is-maximized", maximized !== null);
+    cells.forEach((cell, k) => cell.root.classList.toggle("is-max", k === maximized));
+    requestRender();
+  }
+
   const resize = new ResizeObserver(() => requestRender());
   resize.observe(container);
 
@@ -210,12 +221,15 @@ export function createViewer(container, { onChange = () => {}, onRender = () => 
     setState(next, grid) {
       const relayout = !state || !sameLayout(state, next) || cells.length === 0;
       state = { ...next, viewportsGrid: grid ?? next.viewportsGrid };
-      if (relayout) layout();
+      if (relayout) { layout(); maximized = null; container.classList.remove("is-maximized"); }
       hovered = Math.min(hovered, state.viewports.length - 1);
+      container.dataset.leftDrag = customTool ? "tool" : state.leftDrag;
       requestRender();
     },
     getState: () => state,
     dispatch,
+    toggleMaximized: (i = hovered) => toggleMaximized(i),
+    maximized: () => maximized,
     requestRender,
     renderNow,
     /**
@@ -248,7 +262,11 @@ export function createViewer(container, { onChange = () => {}, onRender = () => 
       return () => { const k = overlays.indexOf(draw); if (k >= 0) overlays.splice(k, 1); requestRender(); };
     },
     /** Install a left-button tool (e.g. a brush); null restores window/level or pan. */
-    setTool(tool) { customTool = tool; },
+    setTool(tool) {
+      customTool = tool;
+      container.dataset.leftDrag = tool ? "tool" : (state?.leftDrag ?? "window");
+      container.style.setProperty("--tool-cursor", tool?.cursor ?? "crosshair");
+    },
     /** The viewport keyboard actions go to: the one under the pointer last. */
     activeViewport: () => hovered,
     /** What the last render drew in viewport i (for tools and tests). */
