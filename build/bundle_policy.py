@@ -79,6 +79,11 @@ EXCLUDED_MODULES = [
     "charset_normalizer",
     "readline",
     "pdb",
+    # httpx's command line (httpx._main), not its client
+    "rich",
+    "pygments",
+    "markdown_it",
+    "mdurl",
 ]
 
 # Modules the app imports by name at run time (plugins, lazy imports PyInstaller cannot see).

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from naesview_app.about import AboutInfo, about_info
 from naesview_app.errors import NaesviewError
 from naesview_app.review import messages as m
 from naesview_app.review.services import ReviewApp
@@ -70,6 +71,11 @@ class Bridge:
     @exposed(m.NoArgs)
     def app_info(self, _: m.NoArgs) -> m.AppInfo:
         return self._app.app_info()
+
+    @exposed(m.NoArgs)
+    def about(self, _: m.NoArgs) -> AboutInfo:
+        """The About box: version and the bundled third-party code with its licences."""
+        return about_info()
 
     @exposed(m.SignInArgs)
     def sign_in(self, a: m.SignInArgs) -> m.Account:

@@ -178,6 +178,7 @@ def test_window_opens_reaches_bridge_and_reviews_a_case(
             {"method": "open_project", "args": {"project_id": stack.project_id}},
             {"method": "open_dataset", "args": {"project_id": stack.project_id, "path": str(mini)}},
             {"method": "load_case", "args": {"index": 0}},
+            {"method": "about", "args": {}},
         ]
         script.write_text(json.dumps({"calls": calls}))
         started = time.monotonic()
@@ -225,9 +226,10 @@ def test_window_opens_reaches_bridge_and_reviews_a_case(
             # hashed in the page (WebCrypto: http://127.0.0.1 is a secure context in WebKit)
             assert fetched["sha256"] == hashlib.sha256(expected.tobytes()).hexdigest(), name
 
-    about = report["about"]
+    about = results["about"]["result"]  # the About box's data, asked from the page
     assert about["bundled"] is True
     assert {"numpy", "pywebview", "PyGObject"} <= {p["name"] for p in about["third_party"]}
+    assert about["licence_texts"].endswith("_internal/THIRD_PARTY_LICENSES.txt")
 
     # Started without the build's Python: nothing mapped from the venv or its interpreter.
     foreign = [
