@@ -19,6 +19,8 @@ import logging
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from sync_api.request_log import log_unrouted
+
 log = logging.getLogger("sync_api")
 
 
@@ -99,6 +101,9 @@ def error_to_response(request: Request, exc: Exception) -> Response:
     else:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         status, message = 500, "internal error; the server log has the details"
+    if "path_template" not in request.scope:
+        # Routing failed (unknown path or method): the request-log middleware never ran.
+        log_unrouted(request.method, status)
     return Response(
         content={"status_code": status, "detail": message.splitlines()[0][:500]},
         status_code=status,

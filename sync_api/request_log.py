@@ -37,3 +37,8 @@ class RequestLogMiddleware(ASGIMiddleware):
                     }
                 )
             )
+
+
+def log_unrouted(method: str, status: int) -> None:
+    """The log line of a request that matched no route (its path is not logged: it is arbitrary)."""
+    log.info(json.dumps({"method": method, "path": "<unmatched>", "status": status, "ms": None}))

@@ -358,6 +358,7 @@ def test_request_log_is_one_json_line_per_request_without_secrets(sync_server: S
         headers={"Authorization": f"Bearer {reviewer.client.token}"},
     )
     assert response.status_code == 403
+    assert httpx.get(f"{sync_server.base_url}/no/such/route").status_code == 404
     log = sync_server.log()
     assert marker not in log
     assert reviewer.client.token not in log
@@ -367,6 +368,7 @@ def test_request_log_is_one_json_line_per_request_without_secrets(sync_server: S
         {k: e[k] for k in ("method", "path", "status")} for e in entries
     ]
     assert all(set(e) == {"method", "path", "status", "ms"} for e in entries)
+    assert {"method": "GET", "path": "<unmatched>", "status": 404, "ms": None} in entries
 
 
 def test_exports_are_streamed(sync_server: SyncServer):
