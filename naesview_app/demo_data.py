@@ -35,7 +35,7 @@ from naesview_wire import (
     ViewportGrid,
 )
 
-DATA_VERSION = "3"  # bump when the generated data changes, so old demo folders regenerate
+DATA_VERSION = "4"  # bump when the generated data changes, so old demo folders regenerate
 CT_CASES = 20
 CT_SHAPE = (48, 256, 256)
 CT_NOISE_HU = 6  # less noise than the benchmark phantom: a smaller zip, made faster
@@ -65,10 +65,22 @@ def write_demo_datasets(folder: Path) -> tuple[Path, Path]:
 
 def _ct_members() -> Iterator[tuple[str, bytes]]:
     for i in range(1, CT_CASES + 1):
-        image, mask = ct_phantom(CT_SHAPE, seed=100 + i, noise_hu=CT_NOISE_HU)
+        image, mask = _lesion_in_the_middle(
+            *ct_phantom(CT_SHAPE, seed=100 + i, noise_hu=CT_NOISE_HU)
+        )
         name = ct_case_name(i)
         yield f"{name}/image.nii.gz", nifti_bytes(image, CT_SPACING)
         yield f"{name}/mask.nii.gz", nifti_bytes(mask, CT_SPACING)
+
+
+def _lesion_in_the_middle(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Roll the phantom along z so the lesion sits on the middle slice, where the review opens
+    (the phantom's slices differ only by the lesion and noise, so nothing else changes)."""
+    slices = np.flatnonzero(mask.any(axis=(1, 2)))
+    if slices.size == 0:
+        return image, mask
+    shift = image.shape[0] // 2 - round(float(slices.mean()))
+    return np.roll(image, shift, axis=0), np.roll(mask, shift, axis=0)
 
 
 def _mr_members() -> Iterator[tuple[str, bytes]]:
