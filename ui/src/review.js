@@ -6,7 +6,7 @@ import { h } from "./dom.js";
 import { topBar } from "./screens.js";
 import { createViewer, formatWindowNumber } from "./viewer.js";
 import { initialState, reduce, baseVolume } from "./viewer-state.js";
-import { fetchVolume } from "./volumes.js";
+import { bytesPerSample, fetchVolume } from "./volumes.js";
 import { voxelHeaders } from "./bridge.js";
 import { caseLabelParts } from "./caselabel.js";
 import { createCaseTimer, pauseWhenAway } from "./timing.js";
@@ -16,6 +16,7 @@ import { helpOverlay } from "./help.js";
 import { renderInline } from "./markdown.js";
 
 const PREFETCH_AHEAD = 2;
+const PREFETCH_BUDGET_BYTES = 768 << 20; // voxels held for the cases around the current one
 const KEEP_BEHIND = 1;
 const SYNC_POLL_MS = 5000;
 
@@ -202,6 +203,15 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     return reduce(state, { type: "window", volume: name, center: w.center, width: w.width });
   }
 
+  function caseBytes(info) {
+    return info.volumes.reduce((sum, v) => sum + v.shape[0] * v.shape[1] * v.shape[2] * bytesPerSample(v.dtype), 0);
+  }
+  function heldBytes() {
+    let sum = 0;
+    for (const e of cache.values()) if (e.handles && e.infoResolved) sum += caseBytes(e.infoResolved);
+    return sum;
+  }
+
   function prefetchAround(i) {
     const ahead = [];
     for (let k = 1; k <= PREFETCH_AHEAD; k++) if (i + k < total) ahead.push(i + k);
@@ -219,6 +229,8 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
         try {
           const e = entry(k);
           const info = await e.info;
+          // Large cases ahead only while the voxels held stay within the budget.
+          if (!e.handles && heldBytes() + caseBytes(info) > PREFETCH_BUDGET_BYTES) return;
           const handles = startFetch(k, e, info);
           await Promise.allSettled([...handles.values()].map((hd) => hd.done));
           if (index === i && k === i + 1) viewer.warm(stateFor(info, handles));
