@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sync_api.db.models import MembershipRow, ProjectRow, UserRow
@@ -22,12 +23,23 @@ async def project_for(
     db: AsyncSession, project_id: int, user: UserRow
 ) -> tuple[ProjectRow, ProjectRole]:
     """The project and the caller's role in it; 404 when the caller is neither owner nor member."""
-    project = await db.get(ProjectRow, project_id)
-    if project is None:
+    # One query for the project and the caller's membership (this runs on almost every request).
+    row = (
+        await db.execute(
+            select(ProjectRow, MembershipRow.user_id)
+            .outerjoin(
+                MembershipRow,
+                (MembershipRow.project_id == ProjectRow.id) & (MembershipRow.user_id == user.id),
+            )
+            .where(ProjectRow.id == project_id)
+        )
+    ).first()
+    if row is None:
         raise not_found(project_id)
+    project, member = row
     if project.owner_id == user.id:
         return project, "owner"
-    if await db.get(MembershipRow, (project_id, user.id)) is None:
+    if member is None:
         raise not_found(project_id)
     return project, "reviewer"
 
