@@ -5,13 +5,14 @@
 import { h } from "./dom.js";
 import { topBar } from "./screens.js";
 import { createViewer, formatWindowNumber } from "./viewer.js";
-import { initialState, reduce, baseVolume } from "./viewer-state.js";
-import { bytesPerSample, fetchVolume } from "./volumes.js";
+import { initialState, baseVolume } from "./viewer-state.js";
+import { createCaseCache } from "./case-cache.js";
+import { caseState, withArrived } from "./case-state.js";
 import { voxelHeaders } from "./bridge.js";
 import { caseLabelParts } from "./caselabel.js";
 import { createCaseTimer, pauseWhenAway } from "./timing.js";
 import { formatRemaining, syncText } from "./progress.js";
-import { PRESETS, percentileWindow, windowsDiffer } from "./windowing.js";
+import { PRESETS, percentileWindow } from "./windowing.js";
 import { helpOverlay } from "./help.js";
 import { renderInline } from "./markdown.js";
 
@@ -103,7 +104,6 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   }
 
   // ---- cases: cache, streaming, prefetch ---------------------------------------------------
-  const cache = new Map(); // index -> {info: Promise, handles: Map | null}
   let index = -1;
   let shownInfo = null;
   let generation = 0;
@@ -113,129 +113,36 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
 
   // load_case({show: false}) loads a case without starting its on-screen time (prefetch);
   // the case that is actually shown is announced with load_case({show: true}).
-  function entry(i) {
-    let e = cache.get(i);
-    if (!e) {
-      e = { info: bridge.call("load_case", { index: i, show: false }), handles: null, abort: new AbortController() };
-      e.info.then((info) => { e.infoResolved = info; }, () => cache.delete(i));
-      cache.set(i, e);
-    }
-    return e;
-  }
-
-  // Axial slices to fetch before the rest: the middle one (where the view opens) and, for a
-  // volume still being decoded, the one decoded first (`first_z`), to show something at once.
-  function firstZFor(info, name) {
-    const v = info.volumes.find((x) => x.name === name);
-    if (!v) return [];
-    const middle = Math.floor(v.shape[0] / 2);
-    return v.streaming && Number.isInteger(v.first_z) && v.first_z !== middle ? [v.first_z, middle] : [middle];
-  }
-
-  function startFetch(i, e, info) {
-    if (e.handles) return e.handles;
-    e.handles = new Map();
-    for (const v of info.volumes) {
-      const handle = fetchVolume(v, { headers, firstZ: firstZFor(info, v.name), slabs: Boolean(v.streaming), signal: e.abort.signal, onProgress: (hd) => progressed(i, hd) });
-      handle.done.catch(() => progressed(i, handle));
-      e.handles.set(v.name, handle);
-    }
-    return e.handles;
-  }
-
-  function progressed(i, handle) {
-    if (i !== index) return;
-    dirty.add(handle.name);
-    if (!flushFrame) flushFrame = requestAnimationFrame(flushProgress);
-  }
+  const cases = createCaseCache({
+    loadCase: (i) => bridge.call("load_case", { index: i, show: false }),
+    headers,
+    onProgress: (i, handle) => {
+      if (i !== index) return;
+      dirty.add(handle.name);
+      if (!flushFrame) flushFrame = requestAnimationFrame(flushProgress);
+    },
+    ahead: PREFETCH_AHEAD,
+    behind: KEEP_BEHIND,
+    budgetBytes: PREFETCH_BUDGET_BYTES,
+  });
 
   function flushProgress() {
     flushFrame = 0;
-    const e = cache.get(index);
-    if (!e?.handles || !viewer.getState()) return;
-    let state = viewer.getState();
-    for (const name of dirty) {
-      const hd = e.handles.get(name);
-      if (!hd) continue;
-      state = reduce(state, volumeDataEvent(hd));
-      if (hd.error) state.volumes[name].error = hd.error;
-      state = ensureWindow(state, name);
-      state = refineStreamedWindow(state, e, hd);
-    }
+    const handles = cases.handles(index);
+    if (!handles || !shownInfo || !viewer.getState()) return;
+    const names = dirty;
     dirty = new Set();
-    viewer.setState(state, config.viewports);
-  }
-
-  // A volume the app was still decoding got its window from its first few slices (often air at
-  // the feet end). Once it is complete, and if the reviewer has not changed the window, use the
-  // percentiles of the whole volume when they differ clearly.
-  function refineStreamedWindow(state, e, hd) {
-    if (!hd.complete || hd.refined) return state;
-    hd.refined = true;
-    const meta = e.infoResolved?.volumes.find((v) => v.name === hd.name);
-    const vol = state.volumes[hd.name];
-    const win = state.windows[hd.name];
-    if (!meta?.streaming || !vol || vol.isMask || !win) return state;
-    if (win.center !== win.initial.center || win.width !== win.initial.width) return state;
-    const w = percentileWindow(vol.data, vol.slope, vol.intercept, 0.5, 99.5);
-    if (!windowsDiffer(win, w)) return state;
-    const initial = { center: w.center, width: w.width };
-    return { ...state, windows: { ...state.windows, [hd.name]: { ...initial, initial } } };
-  }
-
-  function volumeDataEvent(hd) {
-    return { type: "volumeData", name: hd.name, data: hd.data, readyZ: hd.readyZ, loaded: hd.loaded, complete: hd.complete };
-  }
-
-  // Image volumes without a window from the bridge get one from percentiles of what has arrived.
-  function ensureWindow(state, name) {
-    const vol = state.volumes[name];
-    if (!vol || vol.isMask || state.windows[name] || !vol.data) return state;
-    let sample = null;
-    const plane = vol.dims[1] * vol.dims[2];
-    if (vol.complete) sample = vol.data;
-    else {
-      const z = vol.readyZ ? vol.readyZ.indexOf(1) : -1;
-      if (z >= 0) sample = vol.data.subarray(z * plane, (z + 1) * plane);
-    }
-    if (!sample) return state;
-    const w = percentileWindow(sample, vol.slope, vol.intercept, 0.5, 99.5);
-    return reduce(state, { type: "window", volume: name, center: w.center, width: w.width });
-  }
-
-  function caseBytes(info) {
-    return info.volumes.reduce((sum, v) => sum + v.shape[0] * v.shape[1] * v.shape[2] * bytesPerSample(v.dtype), 0);
-  }
-  function heldBytes() {
-    let sum = 0;
-    for (const e of cache.values()) if (e.handles && e.infoResolved) sum += caseBytes(e.infoResolved);
-    return sum;
+    viewer.setState(withArrived(viewer.getState(), shownInfo, handles, names), config.viewports);
   }
 
   function prefetchAround(i) {
     const ahead = [];
     for (let k = 1; k <= PREFETCH_AHEAD; k++) if (i + k < total) ahead.push(i + k);
     if (ahead.length) bridge.call("prefetch", { indices: ahead }).catch(() => {});
-    for (const [k, e] of cache) {
-      if (k >= i - KEEP_BEHIND && k <= i + PREFETCH_AHEAD) continue;
-      e.abort.abort(); // a case far behind or ahead: stop its downloads, free its voxels
-      cache.delete(k);
-    }
-    // Voxels of the next cases only after this case's own have arrived (they share the pipe).
-    const own = cache.get(i)?.handles;
-    Promise.allSettled(own ? [...own.values()].map((hd) => hd.done) : []).then(async () => {
-      for (const k of ahead) {
-        if (index !== i) return;
-        try {
-          const e = entry(k);
-          const info = await e.info;
-          // Large cases ahead only while the voxels held stay within the budget.
-          if (!e.handles && heldBytes() + caseBytes(info) > PREFETCH_BUDGET_BYTES) return;
-          const handles = startFetch(k, e, info);
-          await Promise.allSettled([...handles.values()].map((hd) => hd.done));
-          if (index === i && k === i + 1) viewer.warm(stateFor(info, handles));
-        } catch { /* shown when the reviewer gets there */ }
-      }
+    cases.keepAround(i);
+    cases.prefetchAfter(i, total, () => index === i, (k, info, handles) => {
+      // Draw the next case once off screen so switching to it is immediate.
+      if (k === i + 1) viewer.warm(caseState(config, info, handles, viewer.getState()));
     });
   }
 
@@ -247,7 +154,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     message.textContent = "";
     let info;
     try {
-      info = await entry(i).info;
+      info = await cases.entry(i).info;
     } catch (e) {
       if (myGeneration === generation) showError(e);
       return;
@@ -258,10 +165,9 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     const myTiming = timing;
     index = i;
     shownInfo = info;
-    const e = cache.get(i) ?? entry(i);
-    const handles = startFetch(i, e, info);
+    const handles = cases.voxels(i, info);
     Promise.all([...handles.values()].map((hd) => hd.done)).then(() => { myTiming.allVoxels = performance.now() - asked; }, () => {});
-    const state = stateFor(info, handles);
+    const state = caseState(config, info, handles, viewer.getState());
     viewer.setState(state, config.viewports);
     viewer.renderNow(); // a prefetched case appears in this frame, not the next
     lastSwitchMs = performance.now() - t0;
@@ -282,18 +188,6 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   }
 
   let lastSwitchMs = 0;
-
-  function stateFor(info, handles) {
-    let state = initialState(config, info.volumes, viewer.getState());
-    for (const hd of handles.values()) {
-      state = reduce(state, volumeDataEvent(hd));
-      if (hd.error) state.volumes[hd.name].error = hd.error;
-      state = ensureWindow(state, hd.name);
-      hd.refined = false; // a new state starts from the bridge's window again
-      state = refineStreamedWindow(state, { infoResolved: info }, hd);
-    }
-    return state;
-  }
 
   function showCase(info) {
     const parts = info.label_parts ?? caseLabelParts(info.case_name, config.label);
@@ -497,8 +391,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     document.removeEventListener("keydown", onKey);
     clearInterval(syncTimer);
     detachTimer();
-    for (const e of cache.values()) e.abort.abort();
-    cache.clear();
+    cases.clear();
     generation++;
     index = -1;
   });
@@ -517,7 +410,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
       const w = vol && s.windows[vol.name];
       return w ? `W ${formatWindowNumber(w.width)} L ${formatWindowNumber(w.center)}` : "";
     },
-    cachedIndices: () => [...cache.keys()],
+    cachedIndices: () => cases.indices(),
   };
 
   syncTools(initialState(config, []));
