@@ -42,6 +42,10 @@ if TYPE_CHECKING:
     from naesview_app.datasets import Dataset
 
 _CHUNK = 1 << 20
+_OUT_STEP = 1 << 20
+"""Inflate at most this much per call: output that stays in cache makes ISA-L streaming as fast
+as libdeflate's one call (measured: 308–340 ms vs 303–314 ms for a 157 MB CT; unbounded calls
+400–475 ms)."""
 _TRAILING_SLACK = 1 << 20
 _UI_DTYPES = frozenset(["int8", "uint8", "int16", "uint16", "int32", "uint32", "float32"])
 
@@ -224,22 +228,21 @@ def _inflate_slices(
                 raise ReaderError("data after the end of the gzip stream; file damaged")
             inflater = _new_inflater()
             while not inflater.eof:
-                if pos >= len(view):
+                if inflater.unconsumed_tail:
+                    feed: bytes | memoryview = inflater.unconsumed_tail
+                elif pos < len(view):
+                    feed = view[pos : pos + _CHUNK]
+                    pos += len(feed)
+                else:
+                    feed = b""  # input used up: drain what the inflater still holds
+                piece = inflater.decompress(feed, min(_OUT_STEP, limit - produced + 1))
+                if not piece and not feed:
                     raise ReaderError("gzip stream ends early: file truncated")
-                chunk = view[pos : pos + _CHUNK]
-                pos += len(chunk)
-                piece = inflater.decompress(chunk, limit - produced + 1)
-                while True:
-                    produced += len(piece)
-                    if produced > limit:
-                        raise ReaderError(f"decompresses to more than {limit:,} bytes")
-                    pending += piece
-                    placed = _place_ready(
-                        pending, produced, offset, plane_bytes, planes, placed, place
-                    )
-                    if not inflater.unconsumed_tail or inflater.eof:
-                        break
-                    piece = inflater.decompress(inflater.unconsumed_tail, limit - produced + 1)
+                produced += len(piece)
+                if produced > limit:
+                    raise ReaderError(f"decompresses to more than {limit:,} bytes")
+                pending += piece
+                placed = _place_ready(pending, produced, offset, plane_bytes, planes, placed, place)
             pos -= len(inflater.unused_data)
     except _INFLATE_ERRORS as exc:
         raise ReaderError(f"damaged gzip stream ({exc})") from exc
