@@ -19,10 +19,10 @@ MAX_LOCK_SECONDS = 300
 
 
 def lock_seconds(failures: int) -> int:
-    """Seconds an account stays locked after `failures` failed sign-ins in a row (1, 2, 4 … 300)."""
+    """Seconds an account stays locked after `failures` failed sign-ins in a row (2, 4, 8 … 300)."""
     if failures < FREE_FAILURES:
         return 0
-    return min(2 ** (failures - FREE_FAILURES), MAX_LOCK_SECONDS)
+    return min(2 ** (failures - FREE_FAILURES + 1), MAX_LOCK_SECONDS)
 
 
 def user_out(row: UserRow) -> User:
@@ -47,7 +47,8 @@ async def sign_in(db: AsyncSession, body: SignIn, token_ttl_hours: int) -> Sessi
         if user is not None:
             user.failed_signins += 1
             seconds = lock_seconds(user.failed_signins)
-            user.locked_until = now + timedelta(seconds=seconds) if seconds else None
+            # From now, after the (slow, on purpose) password check, not from the request's start.
+            user.locked_until = utcnow() + timedelta(seconds=seconds) if seconds else None
             await db.commit()
         raise SignedOut("wrong username or password; check both and try again")
     assert user is not None
