@@ -647,6 +647,22 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
         ]
         assert "sub/prediction.nii" in missing.inner_text()
         shot(page, "dataset-warnings-browser.png", tmp_path)
+
+        # A review extension (how brush editing plugs in): its panel shows, it hears of each
+        # case, and what it returns from masks() is asked for with every answer.
+        page.evaluate(
+            """() => import("/src/extensions.js").then((m) => {
+                 window.__ext = { shown: [], masks: [] };
+                 m.registerReviewExtension((api) => {
+                   const panel = document.createElement("div");
+                   panel.dataset.testid = "ext-panel";
+                   panel.textContent = `extension for ${api.config.answers.length} answers`;
+                   return { panel,
+                     caseShown: ({ index }) => window.__ext.shown.push(index),
+                     masks: async ({ index }) => { window.__ext.masks.push(index); return []; } };
+                 });
+               })"""
+        )
         page.click("[data-testid=start-review]")
 
         page.wait_for_function(
@@ -677,6 +693,9 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
         page.keyboard.type("identical")
         page.keyboard.press("Control+Enter")
         page.wait_for_function("() => window.naesview.review.index === 1", timeout=20000)
+        assert page.inner_text("[data-testid=ext-panel]") == "extension for 3 answers"
+        assert page.evaluate("() => window.__ext.masks") == [0]
+        assert page.evaluate("() => window.__ext.shown")[:2] == [0, 1]
         page.keyboard.press("ArrowLeft")
         page.wait_for_function(
             """() => { const r = window.naesview.review; if (r.index !== 0) return false;

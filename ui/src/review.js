@@ -15,6 +15,7 @@ import { formatRemaining, syncText } from "./progress.js";
 import { PRESETS, percentileWindow } from "./windowing.js";
 import { helpOverlay } from "./help.js";
 import { renderInline } from "./markdown.js";
+import { startReviewExtensions } from "./extensions.js";
 
 const PREFETCH_AHEAD = 2;
 const PREFETCH_BUDGET_BYTES = 768 << 20; // voxels held for the cases around the current one
@@ -68,6 +69,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     onclick: () => viewer.dispatch({ type: "linked", on: !viewer.getState().linked }) }, "Link views");
   const resetBtn = h("button", { type: "button", title: "Reset slice, zoom, pan and window (r)", onclick: () => resetAll() }, "Reset");
 
+  const extensionSlot = h("div.extensions");
   const panel = h("aside.review-panel", {},
     config.question ? h("h2.question", {}, config.question) : null,
     problemsBox,
@@ -76,6 +78,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     comment,
     message,
     h("div.nav", {}, prev, next),
+    extensionSlot,
     h("div.tools", {},
       h("div.tool-row", {}, h("span.muted", {}, "Left drag"), h("div.segmented", {}, dragWindowBtn, dragPanBtn)),
       h("div.tool-row", {}, preset),
@@ -95,6 +98,10 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
       if (timing.firstDraw === null && drawn) timing.firstDraw = performance.now() - timing.start;
     },
   });
+
+  const extensions = startReviewExtensions({ viewer, config, bridge, headers, project });
+  extensionSlot.replaceChildren(...extensions.map((x) => x.panel).filter(Boolean));
+  extensionSlot.hidden = extensionSlot.childElementCount === 0;
 
   function syncTools(state) {
     dragWindowBtn.classList.toggle("is-on", state.leftDrag === "window");
@@ -172,6 +179,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     viewer.renderNow(); // a prefetched case appears in this frame, not the next
     lastSwitchMs = performance.now() - t0;
     showCase(info);
+    for (const ext of extensions) ext.caseShown?.({ index: i, info, state: viewer.getState() });
     timer.start();
     if (!visible) timer.pause();
     // Starts this case's on-screen time in Python; instant for a prefetched case, not awaited so
@@ -250,7 +258,9 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     const i = index;
     for (const b of answerButtons) b.classList.toggle("is-selected", b.dataset.value === value);
     try {
-      const masks = ctx.hooks?.masksForSubmit ? await ctx.hooks.masksForSubmit({ index: i, state: viewer.getState() }) : [];
+      const masks = [];
+      for (const ext of extensions) if (ext.masks) masks.push(...(await ext.masks({ index: i, state: viewer.getState() })));
+      if (ctx.hooks?.masksForSubmit) masks.push(...(await ctx.hooks.masksForSubmit({ index: i, state: viewer.getState() })));
       const args = { index: i, answer: value, masks };
       if (comment) args.comment = text;
       const res = await bridge.call("submit_review", args);
@@ -388,6 +398,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   });
 
   ctx.onLeave(() => {
+    for (const ext of extensions) { try { ext.leave?.(); } catch (e) { console.error(e); } }
     document.removeEventListener("keydown", onKey);
     clearInterval(syncTimer);
     detachTimer();
