@@ -45,6 +45,18 @@ def app_from_env() -> Litestar:
     return create_app(settings_from_env())
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a whole number of at least 1")
+    return int(text)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a port number (1–65535)")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="naesview-sync",
@@ -56,9 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve = commands.add_parser("serve", help="run the HTTP API (run `migrate` first)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8750, help="port (default 8750)")
+    serve.add_argument("--port", type=_port, default=8750, help="port (default 8750)")
     serve.add_argument(
-        "--workers", type=int, default=1, help="worker processes (default 1; try one per core)"
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes (default 1; try one per core)",
     )
     commands.add_parser("migrate", help="create or upgrade the database tables to this version")
     admin = commands.add_parser("create-admin", help="create an admin account")

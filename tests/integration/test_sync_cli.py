@@ -56,3 +56,13 @@ def test_database_problems_are_one_line(tmp_path: Path):
         assert done.returncode == 1, url
         assert message in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_serve_options_are_checked(tmp_path: Path):
+    for args, message in (
+        (["--workers", "0"], "`0` is not a whole number of at least 1"),
+        (["--port", "99999"], "`99999` is not a port number"),
+    ):
+        done = run(sqlite_url(tmp_path), "serve", *args)
+        assert done.returncode == 2
+        assert message in done.stderr
