@@ -612,12 +612,20 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
         second = page.locator("[data-testid=project-card]", has_text="Mask or prediction")
         assert second.count() == 0
 
-        # Join with the invitation code: a wrong one is refused in one line, the right one works.
+        # Join with the invitation code: a malformed one is explained before asking the server,
+        # a wrong one is refused in one line, the right one works.
+        page.fill("#invite", "abc")
+        page.click("form.join button[type=submit]")
+        malformed = page.wait_for_selector(".error-line:not([hidden])", timeout=15000)
+        assert "8 to 64 letters" in malformed.inner_text()
         page.fill("#invite", "not-a-real-code-123")
         page.click("form.join button[type=submit]")
-        refused = page.wait_for_selector(".error-line:not([hidden])", timeout=15000)
-        message = refused.inner_text().strip()
-        assert message
+        page.wait_for_function(
+            """() => { const e = document.querySelector(".error-line");
+               return !e.hidden && e.textContent && !e.textContent.includes("8 to 64"); }""",
+            timeout=15000,
+        )
+        message = page.inner_text(".error-line").strip()
         assert "\n" not in message
         page.fill("#invite", code)
         page.click("form.join button[type=submit]")

@@ -104,10 +104,17 @@ export function projectsScreen(ctx) {
     onsubmit: async (e) => {
       e.preventDefault();
       err.clear();
-      if (!code.value.trim()) { code.focus(); return; }
+      const typed = code.value.trim();
+      if (!typed) { code.focus(); return; }
+      // The same rule as the server's (naesview_wire InvitationCode), said in words.
+      if (!/^[A-Za-z0-9_-]{8,64}$/.test(typed)) {
+        err.show(new Error("An invitation code is 8 to 64 letters, digits, - or _; check the code you were sent."));
+        code.select();
+        return;
+      }
       await busy(join, async () => {
         try {
-          await ctx.bridge.call("join_project", { code: code.value.trim() });
+          await ctx.bridge.call("join_project", { code: typed });
           code.value = "";
           await load();
         } catch (e2) { err.show(e2); }
