@@ -9,6 +9,7 @@ Rows are per server and user: signing in as someone else never sends another per
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from typing import Protocol
 import msgspec
 
 from naesview_wire import Review
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reviews (
@@ -228,7 +231,15 @@ class OutboxSyncer:
         delay = self._min_delay
         while not self._stop.is_set():
             self._wake.clear()  # before the pass: a submit during it triggers another pass
-            if self._send_pending():
+            try:
+                done = self._send_pending()
+            except Exception as exc:  # e.g. the outbox closed under a slow send at exit
+                if self._stop.is_set():
+                    return
+                log.exception("outbox sync pass failed")
+                self._set(f"local outbox: {exc}", online=False)
+                done = False
+            if done:
                 delay = self._min_delay
                 if not self._wake.is_set():
                     self._idle.set()

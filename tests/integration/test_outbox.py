@@ -226,3 +226,32 @@ def _healthy(base_url: str) -> bool:
         return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_closing_the_app_during_a_slow_send_leaves_no_thread_crash(tmp_path: Path) -> None:
+    import threading
+
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    outbox.add(ACCOUNT, review(1))
+    entered, release = threading.Event(), threading.Event()
+
+    class SlowServer:
+        def submit_review(self, r: Review) -> None:
+            entered.set()
+            release.wait(10)
+
+    crashes: list[BaseException] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: crashes.append(args.exc_value)  # type: ignore[assignment]
+    try:
+        syncer = OutboxSyncer(outbox, lambda exc: False)
+        syncer.use(ACCOUNT, SlowServer())
+        assert entered.wait(10)
+        syncer.stop(timeout=0.1)  # the send is still under way
+        outbox.close()  # as ReviewApp.close does next
+        release.set()
+        syncer._thread.join(10)
+        assert not syncer._thread.is_alive()
+        assert crashes == []
+    finally:
+        threading.excepthook = previous
