@@ -450,6 +450,16 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
         assert_shows(sagittal, expected_view(image, sagittal), "sagittal after window drag")
         assert page.inner_text(".viewport >> nth=2 >> .vp-window").startswith("W ")
 
+        # m hides the mask overlay (the image alone), m again shows it.
+        page.keyboard.press("m")
+        axial = read_viewport(page, 0)
+        assert_shows(axial, expected_view(image, axial), "axial, mask hidden")
+        assert (displayed_slice(mask, "axial", axial["index"]) > 0).any()  # so it would show
+        assert page.inner_text("[data-testid=toggle-masks]") == "Show masks"
+        page.keyboard.press("m")
+        axial = read_viewport(page, 0)
+        assert_shows(axial, expected_view(image, axial, mask), "axial, mask shown again")
+
         # Keyboard help opens on ? and closes on Escape.
         page.keyboard.press("?")
         assert page.locator("[data-testid=help]").is_visible()

@@ -15,6 +15,7 @@ export function helpOverlay(config) {
     ["Left drag mode", "w switches W/L ↔ Pan"],
     ["Link views", "l: scrolling and crosshair linked; click sets the crosshair"],
     ["One view large", "double-click a view, or f; again to go back"],
+    ["Masks", "m shows or hides the mask overlays"],
     ["Reset view", "r"],
     ["Comment", "c to type; ctrl+Enter saves and goes on; Esc leaves the box"],
     ["This help", "? or Esc to close"],

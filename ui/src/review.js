@@ -5,7 +5,7 @@
 import { h } from "./dom.js";
 import { topBar } from "./screens.js";
 import { createViewer, formatWindowNumber } from "./viewer.js";
-import { initialState, baseVolume } from "./viewer-state.js";
+import { initialState, baseVolume, masksVisible, withMasksVisible } from "./viewer-state.js";
 import { createCaseCache } from "./case-cache.js";
 import { caseState, withArrived } from "./case-state.js";
 import { voxelHeaders } from "./bridge.js";
@@ -68,6 +68,18 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   const linkBtn = h("button.toggle", { type: "button", title: "Link scrolling and crosshair between views of the same volume (l)",
     onclick: () => viewer.dispatch({ type: "linked", on: !viewer.getState().linked }) }, "Link views");
   const resetBtn = h("button", { type: "button", title: "Reset slice, zoom, pan and window (r)", onclick: () => resetAll() }, "Reset");
+  const hasMasks = config.viewports.viewports.some((vp) => vp.layers.some((l) => l.is_mask));
+  let masksHidden = false;
+  const maskBtn = hasMasks ? h("button.toggle", { type: "button", title: "Show or hide the mask overlays (m)", "data-testid": "toggle-masks",
+    onclick: (e) => { e.currentTarget.blur(); toggleMasks(); } }, "Hide masks") : null;
+  function toggleMasks() {
+    const state = viewer.getState();
+    if (!state || !hasMasks) return;
+    masksHidden = masksVisible(state);
+    viewer.setState(withMasksVisible(state, !masksHidden), config.viewports);
+    maskBtn.textContent = masksHidden ? "Show masks" : "Hide masks";
+    maskBtn.classList.toggle("is-on", masksHidden);
+  }
 
   const extensionSlot = h("div.extensions");
   const panel = h("aside.review-panel", {},
@@ -82,7 +94,8 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     h("div.tools", {},
       h("div.tool-row", {}, h("span.muted", {}, "Left drag"), h("div.segmented", {}, dragWindowBtn, dragPanBtn)),
       h("div.tool-row", {}, preset),
-      h("div.tool-row", {}, linkBtn, resetBtn)),
+      h("div.tool-row", {}, linkBtn, resetBtn),
+      maskBtn ? h("div.tool-row", {}, maskBtn) : null),
     h("p.hint.muted", {}, "Scroll: wheel or ↑ ↓ · Zoom: ctrl+wheel or + − · Window: right drag · ", h("kbd", {}, "?"), " all keys"));
 
   const help = helpOverlay(config);
@@ -174,7 +187,8 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     shownInfo = info;
     const handles = cases.voxels(i, info);
     Promise.all([...handles.values()].map((hd) => hd.done)).then(() => { myTiming.allVoxels = performance.now() - asked; }, () => {});
-    const state = caseState(config, info, handles, viewer.getState());
+    let state = caseState(config, info, handles, viewer.getState());
+    if (masksHidden) state = withMasksVisible(state, false); // hidden stays hidden from case to case
     viewer.setState(state, config.viewports);
     viewer.renderNow(); // a prefetched case appears in this frame, not the next
     lastSwitchMs = performance.now() - t0;
@@ -378,6 +392,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
       l: () => viewer.dispatch({ type: "linked", on: !viewer.getState().linked }),
       c: () => comment?.focus(),
       f: () => viewer.toggleMaximized(vp),
+      m: () => toggleMasks(),
       "?": () => help.open(),
     };
     const action = actions[k];

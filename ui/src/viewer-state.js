@@ -76,6 +76,19 @@ export function initialState(config, volumes = [], previous = null) {
   return state;
 }
 
+/** Every mask layer shown or hidden (the images stay). */
+export function withMasksVisible(state, visible) {
+  const viewports = state.viewports.map((vp) => (vp.layers.some((l) => l.isMask)
+    ? { ...vp, layers: vp.layers.map((l) => (l.isMask ? { ...l, visible } : l)) }
+    : vp));
+  return { ...state, viewports };
+}
+
+/** Is any mask layer shown? */
+export function masksVisible(state) {
+  return state.viewports.some((vp) => vp.layers.some((l) => l.isMask && l.visible));
+}
+
 /** The image volume a viewport is "on" (its bottom layer). */
 export function baseVolume(state, viewport) {
   const vp = state.viewports[viewport];

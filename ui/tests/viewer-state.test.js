@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULTS, EVENTS, initialState, reduce } from "../src/viewer-state.js";
+import { DEFAULTS, EVENTS, initialState, masksVisible, reduce, withMasksVisible } from "../src/viewer-state.js";
 
 const config = {
   viewports: {
@@ -84,4 +84,15 @@ test("volume data arrives: the state knows how much", () => {
   s = reduce(s, { type: "volumeData", name: "ct", data, loaded: 600, complete: false });
   assert.equal(s.volumes.ct.loaded, 600);
   assert.equal(s.volumes.ct.data, data);
+});
+
+test("masks are hidden and shown together; images stay", () => {
+  const s = initialState(config, volumes);
+  assert.equal(masksVisible(s), true);
+  const hidden = withMasksVisible(s, false);
+  assert.equal(masksVisible(hidden), false);
+  assert.equal(hidden.viewports[0].layers[0].visible, true);
+  assert.equal(hidden.viewports[0].layers[1].visible, false);
+  assert.equal(masksVisible(withMasksVisible(hidden, true)), true);
+  assert.equal(s.viewports[0].layers[1].visible, true); // the old state is untouched
 });
