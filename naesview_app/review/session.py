@@ -7,6 +7,7 @@ this one). Every answer goes to the `Outbox` before `submit` returns.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -159,6 +160,7 @@ class ReviewSession:
         self.answers: dict[int, Answer] = dict(known_answers or {})
         self.answers.update(outbox.latest_answers(account, project.project_id))
         self._lock = threading.RLock()  # timer and answers; volume loads run outside it
+        self._closed = False
         self.timer = CaseTimer(clock)
         self.estimator = ProgressEstimator()
         self._cache: PrefetchCache[int, CaseVolumes] = PrefetchCache(
@@ -192,7 +194,21 @@ class ReviewSession:
                 self.timer.show(case_id)
             answer = self.answers.get(case_id)
         if show:
-            self.prefetch(range(position + 1, position + 1 + self._prefetch_depth))
+            following = range(position + 1, position + 1 + self._prefetch_depth)
+            decoding = [
+                layer.growing
+                for layer in volumes.layers.values()
+                if layer.growing is not None and not layer.growing.done
+            ]
+            if decoding:  # the case on screen first: prefetch once its voxels are all in
+                threading.Thread(
+                    target=self._prefetch_after,
+                    args=(decoding, following),
+                    name="naesview-prefetch-later",
+                    daemon=True,
+                ).start()
+            else:
+                self.prefetch(following)
         return LoadedCase(
             position=position,
             case_id=case_id,
@@ -209,7 +225,17 @@ class ReviewSession:
 
     def prefetch(self, positions: Sequence[int] | range) -> None:
         ids = [self.order[p] for p in positions if 0 <= p < len(self.order)]
-        self._cache.prefetch(ids)
+        if not self._closed:
+            self._cache.prefetch(ids)
+
+    def _prefetch_after(self, decoding: list[GrowingVolume], positions: range) -> None:
+        for growing in decoding:
+            # A failed volume does not make the next cases less worth loading.
+            with contextlib.suppress(NaesviewError):
+                growing.wait_all(DECODE_TIMEOUT)
+        # RuntimeError: the session closed meanwhile and its worker takes no more jobs.
+        with contextlib.suppress(RuntimeError):
+            self.prefetch(positions)
 
     def submit(
         self,
@@ -265,6 +291,7 @@ class ReviewSession:
             return self.estimator.progress(done, self.total)
 
     def close(self) -> None:
+        self._closed = True
         self._cache.close()
 
     def _edited(self, case_id: int, edited: Mapping[str, np.ndarray]) -> tuple[EditedMask, ...]:

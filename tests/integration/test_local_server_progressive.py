@@ -4,6 +4,7 @@ damaged streams reported, each slice sent only once it exists, and the session u
 from __future__ import annotations
 
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -184,7 +185,11 @@ def test_session_decodes_the_shown_case_progressively(
             layer = case.volumes.layers[name]
             assert layer.growing is not None  # shown case: decoded progressively
             np.testing.assert_array_equal(layer.complete().array, ds.read_volume(0, name).array)
-        session.prefetch([1])
+        # The next cases are prefetched once the shown case is complete, with the full reader.
+        deadline = time.monotonic() + 30
+        while not session._cache.cached(1) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert session._cache.cached(1)
         prefetched = session.load(1, show=False)
         assert all(layer.growing is None for layer in prefetched.volumes.layers.values())
         session.close()
