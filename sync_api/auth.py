@@ -14,7 +14,7 @@ import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from litestar import Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sync_api.db.models import TokenRow, UserRow, utcnow
@@ -50,6 +50,14 @@ async def password_matches(password_hash: str | None, password: str) -> bool:
     return await anyio.to_thread.run_sync(verify)
 
 
+# Built once: this runs on every signed-in request.
+_USER_OF_TOKEN = (
+    select(UserRow, TokenRow.expires, TokenRow.revoked)
+    .join(TokenRow, TokenRow.user_id == UserRow.id)
+    .where(TokenRow.token_hash == bindparam("token_hash"))
+)
+
+
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -63,13 +71,7 @@ async def provide_current_user(request: Request, db: AsyncSession) -> UserRow:
     token = bearer_token(request)
     if token is None:
         raise SignedOut("not signed in; sign in and send the token as `Authorization: Bearer …`")
-    row = (
-        await db.execute(
-            select(UserRow, TokenRow.expires, TokenRow.revoked)
-            .join(TokenRow, TokenRow.user_id == UserRow.id)
-            .where(TokenRow.token_hash == secret_hash(token))
-        )
-    ).first()
+    row = (await db.execute(_USER_OF_TOKEN, {"token_hash": secret_hash(token)})).first()
     if row is None or row.revoked:
         raise SignedOut("signed out: this token is unknown or was revoked; sign in again")
     expires: datetime = row.expires

@@ -9,7 +9,7 @@ from datetime import UTC
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -101,10 +101,6 @@ def review_problem(review: Review, project: ProjectRow, config: ProjectConfig) -
     return None
 
 
-def _insert(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 async def submit_review(
     db: AsyncSession, user: UserRow, review_uuid: uuid.UUID, review: Review
 ) -> tuple[ReviewRecord, bool]:
@@ -143,11 +139,9 @@ async def submit_review(
         "body_sha256": body_sha256,
     }
     # ON CONFLICT DO NOTHING: concurrent replays of one uuid insert it exactly once.
-    insert = _insert(db.get_bind().dialect.name)
-    result = await db.execute(
-        insert(ReviewRow).values(**values).on_conflict_do_nothing(index_elements=["uuid"])
-    )
-    created = result.rowcount == 1  # type: ignore[attr-defined]
+    connection = await db.connection()
+    result = await connection.execute(_INSERT_REVIEW[connection.dialect.name], values)
+    created = result.rowcount == 1
     # Read in the insert's transaction, so the answer shows exactly what was committed.
     record = await _stored(db, user, review, body_sha256)
     if record is None:  # the uuid is taken by another reviewer, project or case
@@ -168,8 +162,8 @@ async def _stored(
 ) -> ReviewRecord | None:
     """The caller's stored review with this uuid, among their revisions of this case (usually
     one row); None when not stored; Conflict when stored with other content."""
-    query = _revisions_query(review.project_id, user.id, review.case_id)
-    rows = (await db.execute(query)).all()
+    params = {"project_id": review.project_id, "reviewer_id": user.id, "case_id": review.case_id}
+    rows = (await db.execute(_REVISIONS_OF_CASE, params)).all()
     stored = next((row for row in rows if row[0].uuid == str(review.uuid)), None)
     if stored is None:
         return None
@@ -179,7 +173,7 @@ async def _stored(
 
 
 def _revisions_query(
-    project_id: int, reviewer_id: int | None = None, case_id: int | None = None
+    project_id: Any, reviewer_id: Any | None = None, case_id: Any | None = None
 ) -> Select:
     """Reviews of a project with their revision number and revision count per reviewer and case."""
     partition = (ReviewRow.reviewer_id, ReviewRow.case_id)
@@ -197,6 +191,16 @@ def _revisions_query(
     if case_id is not None:
         query = query.where(ReviewRow.case_id == case_id)
     return query.order_by(ReviewRow.case_id, ReviewRow.reviewer_id, ReviewRow.created, ReviewRow.id)
+
+
+# Built once: constructing these statements cost more CPU per review than running them.
+_REVISIONS_OF_CASE = _revisions_query(
+    bindparam("project_id"), bindparam("reviewer_id"), bindparam("case_id")
+)
+_INSERT_REVIEW = {
+    "sqlite": sqlite.insert(ReviewRow).on_conflict_do_nothing(index_elements=["uuid"]),
+    "postgresql": postgresql.insert(ReviewRow).on_conflict_do_nothing(index_elements=["uuid"]),
+}
 
 
 def review_of(row: ReviewRow) -> Review:
