@@ -137,8 +137,20 @@ def main(argv: list[str] | None = None) -> int:
         "--if-stale", action="store_true", help="build only when the sources changed"
     )
     args = parser.parse_args(argv)
+    WORK.mkdir(parents=True, exist_ok=True)
+    # One build at a time in a checkout (two test runs at once would write the same folder);
+    # the second then finds the first one's bundle fresh.
+    with (WORK / "build.lock").open("w") as lock:
+        if sys.platform != "win32":  # (Windows builds are not run concurrently)
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        return build(if_stale=args.if_stale)
+
+
+def build(*, if_stale: bool) -> int:
     expected = source_hash()
-    if args.if_stale and is_fresh(expected):
+    if if_stale and is_fresh(expected):
         print(f"bundle is up to date: {APP}")
         return 0
     seconds = run_pyinstaller()

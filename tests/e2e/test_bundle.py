@@ -40,8 +40,9 @@ pytestmark = pytest.mark.timeout(BUILD_TIMEOUT_S + 300)
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundle's executable, unpacked from the archive into a folder of its own."""
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The bundle's executable, unpacked from the archive into a folder of its own (removed
+    afterwards: it is 350 MB)."""
     subprocess.run(
         [sys.executable, str(BUILD_SCRIPT), "--if-stale"],
         check=True,
@@ -54,7 +55,8 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         archive.extractall(target, filter="tar")
     executable = target / "naesview" / "naesview"
     assert os.access(executable, os.X_OK)
-    return executable
+    yield executable
+    shutil.rmtree(target, ignore_errors=True)
 
 
 def bare_env(home: Path, **more: str) -> dict[str, str]:
@@ -190,7 +192,7 @@ def test_window_opens_reaches_bridge_and_reviews_a_case(
             env=bare_env(tmp_path / "home", DISPLAY=xvfb),
             cwd=tmp_path,
         )
-        mapped = _mapped_files_while_running(process)
+        mapped, helpers = _watch_while_running(process, tmp_path / "home" / "config")
         try:
             out, err = process.communicate(timeout=240)
         finally:
@@ -239,15 +241,25 @@ def test_window_opens_reaches_bridge_and_reviews_a_case(
     ]
     assert not foreign, foreign[:10]
     assert any(path.startswith(str(bundle.parent)) for path in mapped)
+    # WebKit's helper processes are system programs: the bundle's libraries must not reach them.
+    assert helpers, "no WebKit helper process was seen"
+    leaked = {name: path for name, path in helpers.items() if str(bundle.parent) in path}
+    assert not leaked, leaked
     print(
         f"bundle: window loaded {report['window_loaded_s']} s after the process started; "
         f"self-test (sign in, open mini.zip, load a case, fetch its voxels) {seconds:.1f} s"
     )
 
 
-def _mapped_files_while_running(process: subprocess.Popen) -> set[str]:
-    """Files mapped into the app's memory, sampled in the background while it runs."""
+def _watch_while_running(
+    process: subprocess.Popen, config_dir: Path
+) -> tuple[set[str], dict[str, str]]:
+    """Sampled in the background while the app runs: the files mapped into its memory, and the
+    LD_LIBRARY_PATH of each WebKit helper process it started (found by the app's config dir in
+    their environment, which they inherit)."""
     mapped: set[str] = set()
+    helpers: dict[str, str] = {}
+    marker = f"NAESVIEW_CONFIG_DIR={config_dir}".encode()
 
     def sample() -> None:
         maps = Path(f"/proc/{process.pid}/maps")
@@ -257,8 +269,21 @@ def _mapped_files_while_running(process: subprocess.Popen) -> set[str]:
             except OSError:
                 return
             mapped.update(line.split(None, 5)[5] for line in lines if len(line.split(None, 5)) == 6)
+            for entry in Path("/proc").iterdir():
+                try:
+                    if not entry.name.isdigit() or not entry.joinpath(
+                        "comm"
+                    ).read_text().startswith("WebKit"):
+                        continue
+                    environ = entry.joinpath("environ").read_bytes().split(b"\0")
+                except OSError:
+                    continue
+                if marker in environ:
+                    paths = [v for v in environ if v.startswith(b"LD_LIBRARY_PATH=")]
+                    name = entry.joinpath("comm").read_text().strip() + "/" + entry.name
+                    helpers[name] = paths[0].decode(errors="replace") if paths else ""
             time.sleep(0.2)
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
-    return mapped
+    return mapped, helpers
