@@ -502,6 +502,16 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
         wait_case(page, 1)
         page.keyboard.press("Enter")  # answered already: just move on
         wait_case(page, 2)
+        # Go to a case by number (g), e.g. to look at an earlier answer; and back.
+        page.keyboard.press("g")
+        page.keyboard.type("1")  # the field starts selected: typing replaces its "3"
+        page.keyboard.press("Enter")
+        wait_case(page, 0)
+        assert "is-selected" in (page.get_attribute("[data-testid=answer-good]", "class") or "")
+        page.click("[data-testid=position]")
+        page.keyboard.type("3")
+        page.keyboard.press("Enter")
+        wait_case(page, 2)
         page.wait_for_function(
             "() => /synced/.test(document.querySelector('[data-testid=sync-status]').textContent)",
             timeout=20000,

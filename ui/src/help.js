@@ -7,6 +7,7 @@ export function helpOverlay(config) {
     ["Answer", config.answers.map((a) => `${a.key} ${a.label}`).join(" · ")],
     ["Next case", "Enter or →  (saves a changed comment)"],
     ["Previous case", "←  (earlier answers can be changed)"],
+    ["Go to case", "g, or click “Case n of N”, then type its number and Enter"],
     ["Scroll slices", "mouse wheel, ↑ ↓, PageUp PageDown (10), Home End"],
     ["Window / level", "right-button drag (left drag too in W/L mode); a = automatic"],
     ["Window presets", "the presets menu in the side panel"],

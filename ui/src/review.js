@@ -30,7 +30,30 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
 
   // ---- page -------------------------------------------------------------------------------
   const label = h("div.case-label", { "data-testid": "case-label" });
-  const position = h("div.position", { "data-testid": "position" });
+  const position = h("button.position", { type: "button", "data-testid": "position", title: "Go to a case (g)", onclick: () => openJump() });
+  // Go to case n: for looking at (and changing) an earlier answer without pressing ← many times.
+  const jump = h("input.jump", { type: "number", min: "1", max: String(total), hidden: true, "aria-label": "Go to case number", "data-testid": "jump",
+    onkeydown: (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        const n = Number(jump.value);
+        closeJump();
+        if (Number.isInteger(n) && n >= 1 && n <= total) go(n - 1);
+        else showError(new Error(`There are cases 1 to ${total}; type one of those numbers.`));
+      } else if (e.key === "Escape") { e.preventDefault(); closeJump(); }
+    },
+    onblur: () => closeJump() });
+  function openJump() {
+    position.hidden = true;
+    jump.hidden = false;
+    jump.value = String(index + 1);
+    jump.focus();
+    jump.select();
+  }
+  function closeJump() {
+    jump.hidden = true;
+    position.hidden = false;
+  }
   const bar = h("div.bar-fill");
   const eta = h("div.eta.muted", { "data-testid": "eta" });
   const sync = h("div.sync", { "data-testid": "sync-status", title: "Answers are saved on this computer first, then sent to the server." });
@@ -38,7 +61,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   const bar0 = topBar(ctx, { back: { label: "Project", action: () => ctx.go("project", { projectId: project.id }) }, title: project.title });
   bar0.querySelector(".topbar-spacer").replaceWith(
     h("div.topbar-center", {}, label),
-    h("div.progress", {}, h("div.progress-line", {}, position, eta), h("div.bar", {}, bar)),
+    h("div.progress", {}, h("div.progress-line", {}, position, jump, eta), h("div.bar", {}, bar)),
   );
   bar0.querySelector(".who")?.before(sync);
   bar0.append(helpButton);
@@ -393,6 +416,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
       c: () => comment?.focus(),
       f: () => viewer.toggleMaximized(vp),
       m: () => toggleMasks(),
+      g: () => openJump(),
       "?": () => help.open(),
     };
     const action = actions[k];
