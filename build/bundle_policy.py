@@ -61,6 +61,12 @@ EXCLUDED_MODULES = [
     "numpy.testing._private.extbuild",
     "PIL.ImageQt",
     "PIL.ImageTk",
+    # Pillow's AVIF, WebP and colour-management codecs (6 MB): the app reads PNG and JPEG only,
+    # and Pillow's plugins treat a missing codec as "format not supported"
+    "PIL._avif",
+    "PIL._webp",
+    "PIL._imagingcms",
+    "PIL.ImageCms",
     "setuptools",
     "pip",
     "distutils",
