@@ -162,7 +162,12 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     onProgress: (i, handle) => {
       if (i !== index) return;
       dirty.add(handle.name);
-      if (!flushFrame) flushFrame = requestAnimationFrame(flushProgress);
+      if (timing.firstDraw === null) {
+        // Nothing on screen yet: draw what arrived now rather than at the next frame.
+        if (flushFrame) cancelAnimationFrame(flushFrame);
+        flushProgress();
+        viewer.renderNow();
+      } else if (!flushFrame) flushFrame = requestAnimationFrame(flushProgress);
     },
     ahead: PREFETCH_AHEAD,
     behind: KEEP_BEHIND,
