@@ -38,7 +38,10 @@ export function topBar(ctx, { back = null, title = "" } = {}) {
     h("div.topbar-spacer"),
     user ? h("div.who", { title: user.server }, h("span.who-name", {}, user.username), h("span.who-server", {}, hostOf(user.server))) : null,
     user ? h("button.ghost", { type: "button", "data-testid": "sign-out", onclick: async () => {
-      try { await ctx.bridge.call("sign_out"); } finally { ctx.info.signed_in = null; ctx.go("signIn"); }
+      // Signed out locally whatever the server says (it may be unreachable).
+      try { await ctx.bridge.call("sign_out"); } catch { /* nothing more to do */ }
+      ctx.info.signed_in = null;
+      ctx.go("signIn");
     } }, "Sign out") : null,
   );
 }
