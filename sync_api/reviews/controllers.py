@@ -11,9 +11,9 @@ from litestar.params import Parameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from naesview_wire import Progress, Review, ReviewRecord
+from naesview_wire import Export, Progress, Review, ReviewRecord
 from sync_api.db.models import UserRow
-from sync_api.params import AUTH, ProjectId, UserId
+from sync_api.params import AUTH, ProjectId, UserId, errors
 from sync_api.projects.access import owned_project
 from sync_api.reviews import export, services
 
@@ -25,7 +25,10 @@ class ReviewsController(Controller):
     @put(
         "/reviews/{review_uuid:uuid}",
         status_code=201,
-        responses={200: ResponseSpec(ReviewRecord, description="A replay: already stored as is.")},
+        responses={
+            200: ResponseSpec(ReviewRecord, description="A replay: already stored as is."),
+            **errors(401, 404, 409, 413),
+        },
     )
     async def submit_review(
         self, db: AsyncSession, current_user: UserRow, review_uuid: uuid.UUID, data: Review
@@ -35,7 +38,7 @@ class ReviewsController(Controller):
         record, created = await services.submit_review(db, current_user, review_uuid, data)
         return Response(record, status_code=201 if created else 200)
 
-    @get("/projects/{project_id:int}/reviews")
+    @get("/projects/{project_id:int}/reviews", responses=errors(401, 403, 404))
     async def list_reviews(
         self,
         db: AsyncSession,
@@ -53,14 +56,18 @@ class ReviewsController(Controller):
             db, current_user, project_id, reviewer_id=reviewer_id, all_revisions=all_revisions
         )
 
-    @get("/projects/{project_id:int}/progress")
+    @get("/projects/{project_id:int}/progress", responses=errors(401, 404))
     async def progress(
         self, db: AsyncSession, current_user: UserRow, project_id: ProjectId
     ) -> list[Progress]:
         """Cases answered per reviewer (the owner sees everyone, a reviewer themselves)."""
         return await services.progress(db, current_user, project_id)
 
-    @get("/projects/{project_id:int}/export.csv", media_type="text/csv; charset=utf-8")
+    @get(
+        "/projects/{project_id:int}/export.csv",
+        media_type="text/csv; charset=utf-8",
+        responses=errors(401, 403, 404),
+    )
     async def export_csv(
         self, db: AsyncSession, current_user: UserRow, project_id: ProjectId, request: Request
     ) -> Stream:
@@ -74,7 +81,14 @@ class ReviewsController(Controller):
             headers={"Content-Disposition": f'attachment; filename="project-{project_id}.csv"'},
         )
 
-    @get("/projects/{project_id:int}/export.json", media_type="application/json")
+    @get(
+        "/projects/{project_id:int}/export.json",
+        media_type="application/json",
+        responses={
+            200: ResponseSpec(Export, description="The export (`naesview_wire.Export`)."),
+            **errors(401, 403, 404),
+        },
+    )
     async def export_json(
         self, db: AsyncSession, current_user: UserRow, project_id: ProjectId, request: Request
     ) -> Stream:

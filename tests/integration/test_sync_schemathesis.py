@@ -1,5 +1,6 @@
 """schemathesis against the live OpenAPI document: generated valid and invalid requests for every
-operation, signed in as an owner, must never get a 5xx (bounded and derandomised: repeatable)."""
+operation, signed in as an owner, must never get a 5xx, and every answer must have a documented
+status, content type and body schema (bounded and derandomised: repeatable)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,18 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.sync_server import SyncServer
 
 EXAMPLES_PER_OPERATION = 6  # ~15 s per backend on 2 idle cores
 # Signing out with the fuzzing token would end the fuzzing session: the authz test covers it.
 SKIPPED = {("POST", "/auth/sign-out")}
+CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 def fuzz(operation, mode: GenerationMode, base_url: str, headers: dict, failures: list) -> int:
@@ -38,6 +45,10 @@ def fuzz(operation, mode: GenerationMode, base_url: str, headers: dict, failures
                 f"{operation.method.upper()} {operation.path} ({mode.value}): "
                 f"{response.status_code} for {case.as_curl_command()}"
             )
+            return
+        # Raises (and hypothesis reports the smallest example) on an undocumented status,
+        # content type or body.
+        case.validate_response(response, checks=CONFORMANCE, headers=headers)
 
     try:
         call()
