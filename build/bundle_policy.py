@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import sys
 
 # Never imported by the desktop app: the sync server stack, test and dev tools, other GUI
 # toolkits, pywebview's backends for other platforms, optional extras of the readers.
@@ -44,14 +45,6 @@ EXCLUDED_MODULES = [
     "h5py",
     "gdcm",
     "indexed_gzip",
-    "webview.platforms.qt",
-    "webview.platforms.cef",
-    "webview.platforms.cocoa",
-    "webview.platforms.winforms",
-    "webview.platforms.edgechromium",
-    "webview.platforms.mshtml",
-    "webview.platforms.win32",
-    "webview.platforms.android",
     "nibabel.tests",
     "nibabel.testing",
     "nibabel.benchmarks",
@@ -92,9 +85,19 @@ EXCLUDED_MODULES = [
     "mdurl",
 ]
 
+# pywebview's backends: only this platform's system webview (decision 0004) is bundled.
+WEBVIEW_BACKENDS = ["gtk", "qt", "cef", "cocoa", "winforms", "edgechromium", "mshtml", "win32"]
+WEBVIEW_BACKENDS += ["android"]
+USED_BACKENDS = {
+    "linux": ["gtk"],
+    "win32": ["winforms", "edgechromium", "mshtml", "win32"],
+    "darwin": ["cocoa"],
+}.get("linux" if sys.platform.startswith("linux") else sys.platform, [])
+EXCLUDED_MODULES += [f"webview.platforms.{b}" for b in WEBVIEW_BACKENDS if b not in USED_BACKENDS]
+
 # Modules the app imports by name at run time (plugins, lazy imports PyInstaller cannot see).
 HIDDEN_IMPORTS = [
-    "webview.platforms.gtk",
+    *(f"webview.platforms.{backend}" for backend in USED_BACKENDS),
     "openjpeg",
     "libjpeg",
     "jpeg_ls",
@@ -140,8 +143,7 @@ UNUSED_FILES = [
     "numpy/_pyinstaller/*",
     "nibabel/tests/*",
     "pydicom/data/test_files/*",
-    "webview/lib/*",
-]
+] + ([] if sys.platform == "win32" else ["webview/lib/*"])  # WebView2 and .NET glue: Windows only
 
 
 def keep_binary(dest: str, source: str) -> bool:

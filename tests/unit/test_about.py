@@ -109,3 +109,6 @@ def test_bundle_policy_keeps_system_gtk_out_and_wheel_libraries_in() -> None:
     assert policy.keep_data("webview/js/api.js")
     assert not policy.keep_runtime_hook("pyi_rth_gtk")
     assert "sync_api" in policy.EXCLUDED_MODULES
+    assert "webview.platforms.qt" in policy.EXCLUDED_MODULES  # Qt brings its own Chromium
+    assert "webview.platforms.gtk" not in policy.EXCLUDED_MODULES  # Linux: system WebKitGTK
+    assert "webview.platforms.gtk" in policy.HIDDEN_IMPORTS
