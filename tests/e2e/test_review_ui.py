@@ -460,6 +460,14 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
         axial = read_viewport(page, 0)
         assert_shows(axial, expected_view(image, axial, mask), "axial, mask shown again")
 
+        # The opacity slider: at 0 the image alone, at 100 % the project's 0.4 again.
+        page.fill("[data-testid=mask-opacity]", "0")
+        axial = read_viewport(page, 0)
+        assert_shows(axial, expected_view(image, axial), "axial, mask opacity 0")
+        page.fill("[data-testid=mask-opacity]", "100")
+        axial = read_viewport(page, 0)
+        assert_shows(axial, expected_view(image, axial, mask), "axial, mask opacity 100 %")
+
         # Keyboard help opens on ? and closes on Escape.
         page.keyboard.press("?")
         assert page.locator("[data-testid=help]").is_visible()

@@ -5,7 +5,7 @@
 import { h } from "./dom.js";
 import { topBar } from "./screens.js";
 import { createViewer, formatWindowNumber } from "./viewer.js";
-import { initialState, baseVolume, masksVisible, withMasksVisible } from "./viewer-state.js";
+import { initialState, baseVolume, masksVisible, withMaskOpacity, withMasksVisible } from "./viewer-state.js";
 import { createCaseCache } from "./case-cache.js";
 import { caseState, withArrived } from "./case-state.js";
 import { voxelHeaders } from "./bridge.js";
@@ -95,6 +95,15 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   let masksHidden = false;
   const maskBtn = hasMasks ? h("button.toggle", { type: "button", title: "Show or hide the mask overlays (m)", "data-testid": "toggle-masks",
     onclick: (e) => { e.currentTarget.blur(); toggleMasks(); } }, "Hide masks") : null;
+  let maskOpacity = 1;
+  const opacitySlider = hasMasks ? h("input.opacity", { type: "range", min: "0", max: "100", value: "100", "aria-label": "Mask opacity", title: "Mask opacity",
+    "data-testid": "mask-opacity",
+    oninput: (e) => {
+      maskOpacity = Number(e.target.value) / 100;
+      const state = viewer.getState();
+      if (state) viewer.setState(withMaskOpacity(state, maskOpacity), config.viewports);
+    },
+    onchange: (e) => e.target.blur() }) : null;
   function toggleMasks() {
     const state = viewer.getState();
     if (!state || !hasMasks) return;
@@ -118,7 +127,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
       h("div.tool-row", {}, h("span.muted", {}, "Left drag"), h("div.segmented", {}, dragWindowBtn, dragPanBtn)),
       h("div.tool-row", {}, preset),
       h("div.tool-row", {}, linkBtn, resetBtn),
-      maskBtn ? h("div.tool-row", {}, maskBtn) : null),
+      maskBtn ? h("div.tool-row", {}, maskBtn, opacitySlider) : null),
     h("p.hint.muted", {}, "Scroll: wheel or ↑ ↓ · Zoom: ctrl+wheel or + − · Window: right drag · ", h("kbd", {}, "?"), " all keys"));
 
   const help = helpOverlay(config);
@@ -217,6 +226,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     Promise.all([...handles.values()].map((hd) => hd.done)).then(() => { myTiming.allVoxels = performance.now() - asked; }, () => {});
     let state = caseState(config, info, handles, viewer.getState());
     if (masksHidden) state = withMasksVisible(state, false); // hidden stays hidden from case to case
+    if (maskOpacity !== 1) state = withMaskOpacity(state, maskOpacity); // and so does the opacity
     viewer.setState(state, config.viewports);
     viewer.renderNow(); // a prefetched case appears in this frame, not the next
     lastSwitchMs = performance.now() - t0;

@@ -52,6 +52,7 @@ function viewportsFromConfig(config) {
       isMask: Boolean(l.is_mask),
       colour: l.colour ?? DEFAULTS.maskColour,
       opacity: l.opacity ?? 1,
+      baseOpacity: l.opacity ?? 1, // the project's opacity; the reviewer's slider scales it
       outline: Boolean(l.outline),
       visible: true,
     })),
@@ -80,6 +81,15 @@ export function initialState(config, volumes = [], previous = null) {
 export function withMasksVisible(state, visible) {
   const viewports = state.viewports.map((vp) => (vp.layers.some((l) => l.isMask)
     ? { ...vp, layers: vp.layers.map((l) => (l.isMask ? { ...l, visible } : l)) }
+    : vp));
+  return { ...state, viewports };
+}
+
+/** Every mask layer at `factor` (0..1) times the project's opacity. */
+export function withMaskOpacity(state, factor) {
+  const f = Math.max(0, Math.min(1, factor));
+  const viewports = state.viewports.map((vp) => (vp.layers.some((l) => l.isMask)
+    ? { ...vp, layers: vp.layers.map((l) => (l.isMask ? { ...l, opacity: (l.baseOpacity ?? 1) * f } : l)) }
     : vp));
   return { ...state, viewports };
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULTS, EVENTS, initialState, masksVisible, reduce, withMasksVisible } from "../src/viewer-state.js";
+import { DEFAULTS, EVENTS, initialState, masksVisible, reduce, withMaskOpacity, withMasksVisible } from "../src/viewer-state.js";
 
 const config = {
   viewports: {
@@ -95,4 +95,13 @@ test("masks are hidden and shown together; images stay", () => {
   assert.equal(hidden.viewports[0].layers[1].visible, false);
   assert.equal(masksVisible(withMasksVisible(hidden, true)), true);
   assert.equal(s.viewports[0].layers[1].visible, true); // the old state is untouched
+});
+
+test("the mask opacity slider scales the project's opacity; images are untouched", () => {
+  const s = initialState(config, volumes);
+  const half = withMaskOpacity(s, 0.5);
+  assert.equal(half.viewports[0].layers[1].opacity, 0.25); // project says 0.5
+  assert.equal(half.viewports[0].layers[0].opacity, 1);
+  assert.equal(withMaskOpacity(half, 1).viewports[0].layers[1].opacity, 0.5);
+  assert.equal(withMaskOpacity(s, 7).viewports[0].layers[1].opacity, 0.5); // clamped to 1x
 });
