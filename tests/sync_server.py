@@ -111,6 +111,23 @@ def run_sql(database_url: str, *statements: str) -> None:
     asyncio.run(run())
 
 
+def query_sql(database_url: str, statement: str) -> list[tuple]:
+    """Rows of a SQL query run directly on the server's database."""
+    from sqlalchemy import text
+
+    from sync_api.db.engine import make_engine
+
+    async def run() -> list[tuple]:
+        engine = make_engine(database_url, for_migrations=True)
+        try:
+            async with engine.connect() as connection:
+                return [tuple(row) for row in await connection.execute(text(statement))]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
 def naesview_sync(database_url: str, *args: str, stdin: str = "", timeout: float = 60) -> str:
     """Run `naesview-sync ARGS` against `database_url`; returns stdout, raises on failure."""
     done = subprocess.run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +54,12 @@ async def sign_in(db: AsyncSession, body: SignIn, token_ttl_hours: int) -> Sessi
     assert user is not None
     user.failed_signins = 0
     user.locked_until = None
+    # Housekeeping: this user's dead tokens can never be used again.
+    await db.execute(
+        delete(TokenRow).where(
+            TokenRow.user_id == user.id, TokenRow.revoked.is_(True) | (TokenRow.expires <= now)
+        )
+    )
     token = new_secret()
     expires = now + timedelta(hours=token_ttl_hours)
     db.add(TokenRow(user_id=user.id, token_hash=secret_hash(token), created=now, expires=expires))

@@ -23,6 +23,7 @@ from naesview_wire import (
 from tests.sync_server import (
     SyncServer,
     project_with_reviewer,
+    query_sql,
     run_sql,
     sample_config,
     sample_project,
@@ -259,6 +260,11 @@ def test_tokens_expire_and_can_be_revoked(sync_server: SyncServer):
         bob.client.me()
     with pytest.raises(SignedOut):
         sync_server.client(token="nonsense").list_projects()
+    # Signing in again clears the dead tokens (revoked or expired) of that user.
+    count = f"SELECT count(*) FROM tokens WHERE user_id = {alice.user.id}"
+    assert query_sql(sync_server.database_url, count) == [(2,)]
+    sync_server.client().sign_in(alice.user.username, alice.password)
+    assert query_sql(sync_server.database_url, count) == [(1,)]
 
 
 def test_repeated_failed_sign_ins_are_slowed_down(sync_server: SyncServer):
