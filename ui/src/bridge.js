@@ -45,7 +45,7 @@ function unwrap(method, result) {
 }
 
 /**
- * Connect to Python. Resolves to {mode, call(method, args), fetchBytes(url, init), token}.
+ * Connect to Python. Resolves to {mode, call(method, args), token}.
  * Browser mode when the page was opened with a token (or has one for this tab) and there is
  * no pywebview; otherwise waits for pywebview.
  */
@@ -58,7 +58,7 @@ export async function connectBridge() {
     const call = async (method, args = {}) => {
       let response;
       try {
-        response = await fetch(`/bridge/${encodeURIComponent(method)}`, {
+        response = await fetch(new URL(`/bridge/${encodeURIComponent(method)}`, window.location.href), {
           method: "POST",
           headers: { "Content-Type": "application/json", [TOKEN_HEADER]: token },
           body: JSON.stringify(args),
