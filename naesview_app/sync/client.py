@@ -49,7 +49,9 @@ from naesview_wire import (
 
 T = TypeVar("T")
 
-IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+# Retried on connection failures: repeating them changes nothing. (DELETE is left out: a repeat
+# after a lost answer would report 404 for what the first attempt removed.)
+IDEMPOTENT = {"GET", "HEAD", "PUT", "OPTIONS"}
 RETRY_STATUSES = {502, 503, 504}
 
 
@@ -211,6 +213,10 @@ class SyncClient:
 
     def list_members(self, project_id: int) -> list[Member]:
         return self._call("GET", f"/projects/{project_id}/members", list[Member])
+
+    def remove_member(self, project_id: int, user_id: int) -> None:
+        """Take a reviewer out of a project (owner only); their reviews are kept."""
+        self._send("DELETE", f"/projects/{project_id}/members/{user_id}")
 
     def create_invitation(self, project_id: int, *, expires_in_hours: int = 168) -> Invitation:
         body = InvitationCreate(expires_in_hours=expires_in_hours)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, delete, get, patch, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +24,7 @@ from naesview_wire import (
     User,
 )
 from sync_api.db.models import UserRow
-from sync_api.params import AUTH, ProjectId, Version, errors
+from sync_api.params import AUTH, ProjectId, UserId, Version, errors
 from sync_api.projects import services
 
 Code = Annotated[str, Parameter(min_length=8, max_length=64, description="Invitation code.")]
@@ -81,6 +81,13 @@ class ProjectsController(Controller):
     ) -> list[Member]:
         """The reviewers who joined (owner only)."""
         return await services.list_members(db, current_user, project_id)
+
+    @delete("/{project_id:int}/members/{user_id:int}", responses=errors(401, 403, 404))
+    async def remove_member(
+        self, db: AsyncSession, current_user: UserRow, project_id: ProjectId, user_id: UserId
+    ) -> None:
+        """Remove a reviewer from the project (owner only); their reviews are kept."""
+        await services.remove_member(db, current_user, project_id, user_id)
 
     @post("/{project_id:int}/invitations", responses=errors(401, 403, 404))
     async def create_invitation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import msgspec
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -241,6 +241,19 @@ async def list_members(db: AsyncSession, user: UserRow, project_id: int) -> list
         Member(user_id=u.id, username=u.username, display_name=u.display_name, joined=joined)
         for u, joined in rows.tuples()
     ]
+
+
+async def remove_member(db: AsyncSession, user: UserRow, project_id: int, member_id: int) -> None:
+    """The member loses access (404 from now on); their reviews stay for the owner and exports."""
+    await owned_project(db, project_id, user, "remove members")
+    result = await db.execute(
+        delete(MembershipRow).where(
+            MembershipRow.project_id == project_id, MembershipRow.user_id == member_id
+        )
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound(f"user {member_id} is not a member of project {project_id}")
+    await db.commit()
 
 
 async def create_invitation(

@@ -168,6 +168,17 @@ def test_privacy_between_reviewers_and_projects(sync_server: SyncServer):
     assert [p.user_id for p in second.client.progress(project.id)] == [second.user.id]
     assert len(owner.client.list_reviews(project.id)) == 1
 
+    # A removed reviewer loses access; the owner keeps their reviews.
+    owner.client.remove_member(project.id, reviewer.user.id)
+    with pytest.raises(NotFound):
+        reviewer.client.get_project(project.id)
+    with pytest.raises(NotFound):
+        reviewer.client.submit_review(sample_review(project.id, 1))
+    assert [m.user_id for m in owner.client.list_members(project.id)] == [second.user.id]
+    assert len(owner.client.list_reviews(project.id)) == 1
+    with pytest.raises(NotFound, match="is not a member"):
+        owner.client.remove_member(project.id, reviewer.user.id)
+
 
 def test_project_status_and_updates(sync_server: SyncServer):
     owner, reviewer, project = project_with_reviewer(sync_server, status="draft")

@@ -39,6 +39,14 @@ class World:
         user = self.users[role]
         return None if user is None else user.client.token
 
+    def new_member(self) -> int:
+        """The user id of a fresh reviewer who just joined the shared project."""
+        owner = self.users["owner"]
+        assert owner is not None
+        member = self.server.new_user("reviewer")
+        member.client.accept_invitation(owner.client.create_invitation(self.project_id).code)
+        return member.user.id
+
     def code(self) -> str:
         """A fresh invitation to a throwaway project (joining it changes nothing else)."""
         owner = self.users["owner"]
@@ -152,6 +160,12 @@ ROUTES = [
         "/projects/{project_id}/members",
         project_route(200, 403),
         plain("/projects/{p}/members"),
+    ),
+    Route(
+        "DELETE",
+        "/projects/{project_id}/members/{user_id}",
+        project_route(204, 403),
+        lambda w, role: (f"/projects/{w.project_id}/members/{w.new_member()}", None, None),
     ),
     Route(
         "POST",
