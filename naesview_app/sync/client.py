@@ -208,6 +208,9 @@ class SyncClient:
     def add_config_version(self, project_id: int, config: ProjectConfig) -> ConfigVersion:
         return self._call("POST", f"/projects/{project_id}/configs", ConfigVersion, body=config)
 
+    def list_config_versions(self, project_id: int) -> list[ConfigVersion]:
+        return self._call("GET", f"/projects/{project_id}/configs", list[ConfigVersion])
+
     def get_config_version(self, project_id: int, version: int) -> ConfigVersion:
         return self._call("GET", f"/projects/{project_id}/configs/{version}", ConfigVersion)
 

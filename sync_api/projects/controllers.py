@@ -68,6 +68,13 @@ class ProjectsController(Controller):
         """Store an edited config as the next immutable version (owner only)."""
         return await services.add_config_version(db, current_user, project_id, data)
 
+    @get("/{project_id:int}/configs", responses=errors(401, 404))
+    async def list_config_versions(
+        self, db: AsyncSession, current_user: UserRow, project_id: ProjectId
+    ) -> list[ConfigVersion]:
+        """Every config version, oldest first (owner and members)."""
+        return await services.config_versions(db, current_user, project_id)
+
     @get("/{project_id:int}/configs/{version:int}", responses=errors(401, 404))
     async def get_config_version(
         self, db: AsyncSession, current_user: UserRow, project_id: ProjectId, version: Version

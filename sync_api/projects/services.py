@@ -213,6 +213,16 @@ async def add_config_version(
     return version_out(row)
 
 
+async def config_versions(db: AsyncSession, user: UserRow, project_id: int) -> list[ConfigVersion]:
+    await project_for(db, project_id, user)
+    rows = await db.execute(
+        select(ConfigVersionRow)
+        .where(ConfigVersionRow.project_id == project_id)
+        .order_by(ConfigVersionRow.version)
+    )
+    return [version_out(row) for row in rows.scalars()]
+
+
 async def config_version(
     db: AsyncSession, user: UserRow, project_id: int, version: int
 ) -> ConfigVersion:

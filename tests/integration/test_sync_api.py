@@ -124,6 +124,8 @@ def test_server_checks_answers_cases_versions_and_masks(sync_server: SyncServer)
     version = owner.client.add_config_version(project.id, config)
     assert version.version == 2
     assert owner.client.get_config_version(project.id, 1).config == sample_config()
+    versions = reviewer.client.list_config_versions(project.id)
+    assert [(v.version, v.config) for v in versions] == [(1, sample_config()), (2, config)]
     with pytest.raises(BadRequest, match="answer `reject` is not an option of config version 2"):
         submit(sample_review(project.id, 0, "reject", config_version=2))
     # Version 1 still accepts its own options: versions are immutable.

@@ -151,6 +151,12 @@ ROUTES = [
     ),
     Route(
         "GET",
+        "/projects/{project_id}/configs",
+        project_route(200, 200),
+        plain("/projects/{p}/configs"),
+    ),
+    Route(
+        "GET",
         "/projects/{project_id}/configs/{version}",
         project_route(200, 200),
         plain("/projects/{p}/configs/1"),
