@@ -42,6 +42,7 @@ from naesview_app.datasets.synthetic import write_ct_dataset, write_tiny_cases
 
 LARGE_SHAPE = (300, 512, 512)
 LARGE = DATA / "t3_ct_300x512x512.zip"  # same file (same arguments) as load_bench's T3
+LARGE_RAS = DATA / "ct_ras_300x512x512.zip"  # stored RAS: the reader has to reorient
 TINY = DATA / "tiny_15000x32.zip"
 DICOM = DATA / "dicom_300x512x512.zip"
 TINY_CASES = 15_000
@@ -74,6 +75,8 @@ INFLATERS = _inflaters()
 def ensure_data() -> None:
     if not LARGE.is_file():
         write_ct_dataset(LARGE, cases=1, shape=LARGE_SHAPE)
+    if not LARGE_RAS.is_file():
+        write_ct_dataset(LARGE_RAS, cases=1, shape=LARGE_SHAPE, layout="RAS")
     if not TINY.is_file():
         write_tiny_cases(TINY, cases=TINY_CASES)
     if not DICOM.is_file():
@@ -96,6 +99,13 @@ def _large_nifti() -> list[Figure]:
 
     t1 = best_of(lambda: read("image.nii.gz"))
     t2 = best_of(lambda: read("image.nii.gz", "mask.nii.gz"))
+    ras, ras_by = _gunzip_floor(LARGE_RAS, "case1/image.nii.gz")
+
+    def read_ras() -> None:
+        with open_dataset(LARGE_RAS) as ds:
+            ds.read_volume(0, "image.nii.gz")
+
+    t1_ras = best_of(read_ras)
     return [
         figure(
             "T1",
@@ -111,6 +121,14 @@ def _large_nifti() -> list[Figure]:
             t2,
             image + mask,
             1.5,
+            "s",
+        ),
+        figure(
+            "T1-ras",
+            f"the same CT stored RAS (reoriented to LPS on read) / gunzip ({ras_by})",
+            t1_ras,
+            ras,
+            1.2,
             "s",
         ),
     ]
