@@ -29,6 +29,7 @@ import time
 import zipfile
 import zlib
 from collections.abc import Callable
+from functools import partial
 from io import BytesIO
 from pathlib import Path
 
@@ -144,7 +145,7 @@ def _gunzip_floor(path: Path, member: str, *, repeat: int = 5) -> tuple[float, s
             data = fh.read(length)
         inflate(data, size)
 
-    times = {name: best_of(lambda f=fn: once(f), repeat=repeat) for name, fn in INFLATERS.items()}
+    times = {name: best_of(partial(once, fn), repeat=repeat) for name, fn in INFLATERS.items()}
     fastest = min(times, key=times.__getitem__)
     return times[fastest], fastest
 
