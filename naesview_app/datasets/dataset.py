@@ -128,7 +128,8 @@ class Dataset:
             ]
             volume = reader_for_kind(ref.kind).read(files, name=ref.name)
         except ReaderError as exc:
-            raise ReaderError(exc.message, case=where, volume=volume_name) from exc
+            # Same class (e.g. MissingDecoderError keeps its code), now naming case and volume.
+            raise type(exc)(exc.message, case=where, volume=volume_name) from exc
         except NaesviewError as exc:
             raise ReaderError(exc.message, case=where, volume=volume_name) from exc
         except MemoryError as exc:

@@ -427,3 +427,28 @@ def test_volume_bytes_are_the_verified_file() -> None:
         pytest.raises(ReaderError, match=r"case 2 \(case3\).*CRC-32 mismatch"),
     ):
         ds.volume_bytes(2, "image.nii.gz")
+
+
+def test_missing_decoder_keeps_its_class_through_the_dataset(tmp_path, monkeypatch):
+    """A reader's MissingDecoderError reaches callers as itself (code `missing_decoder`)."""
+    from types import SimpleNamespace
+
+    from naesview_app.datasets import dataset as dataset_module
+    from naesview_app.datasets.synthetic import write_tiny_cases
+    from naesview_app.errors import MissingDecoderError
+
+    def refuse(files, *, name):
+        raise MissingDecoderError("JPEG 2000, no decoder; install pylibjpeg-openjpeg")
+
+    monkeypatch.setattr(
+        dataset_module, "reader_for_kind", lambda kind: SimpleNamespace(kind=kind, read=refuse)
+    )
+    path = tmp_path / "tiny.zip"
+    write_tiny_cases(path, cases=1)
+    with open_dataset(path) as ds:
+        name = ds.cases[0].volumes[0].name
+        with pytest.raises(MissingDecoderError) as info:
+            ds.read_volume(0, name)
+    assert info.value.code == "missing_decoder"
+    assert info.value.case is not None
+    assert info.value.volume == name
