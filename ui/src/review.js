@@ -239,7 +239,9 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     bridge.call("load_case", { index: i, show: true }).then((fresh) => {
       if (index !== i || myGeneration !== generation) return;
       shownInfo = { ...info, review: fresh.review, progress: fresh.progress, problems: fresh.problems };
-      if (!answers.has(i)) showAnswer(fresh.review);
+      // Never overwrite what the reviewer typed or chose while this answer was on its way.
+      const untouched = !comment || comment.value === shownComment;
+      if (!answers.has(i) && untouched && !pendingAnswer) showAnswer(fresh.review);
       if (fresh.progress) progress = fresh.progress;
       updateProgress();
       showProblems(fresh.problems);
@@ -261,9 +263,11 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
     showProblems(info.problems);
   }
 
+  let shownComment = "";
   function showAnswer(previous) {
     for (const b of answerButtons) b.classList.toggle("is-selected", previous?.answer === b.dataset.value);
     if (comment) { comment.value = previous?.comment ?? ""; comment.classList.remove("needs-text"); }
+    shownComment = comment ? comment.value : "";
     pendingAnswer = null;
   }
 
