@@ -6,6 +6,7 @@ import { h, mount } from "./dom.js";
 import { projectScreen, projectsScreen, signInScreen } from "./screens.js";
 import { reviewScreen } from "./review.js";
 import { ownerScreens } from "./owner.js";
+import "./brush-tool.js"; // registers brush editing on the review screen
 
 const root = document.getElementById("app");
 const SCREENS = { signIn: signInScreen, projects: projectsScreen, project: projectScreen, review: reviewScreen, ...ownerScreens };

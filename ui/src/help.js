@@ -18,6 +18,11 @@ export function helpOverlay(config) {
     ["One view large", "double-click a view, or f; again to go back"],
     ["Masks", "m shows or hides the mask overlays"],
     ["Reset view", "r"],
+    ...(config.brush ? [
+      ["Brush", "left drag paints; hold Shift (or e for Erase mode) to erase; b puts the brush away"],
+      ["Brush radius", "[ smaller · ] larger (shown in mm)"],
+      ["Undo / redo edits", "ctrl+Z · ctrl+shift+Z (or ctrl+Y)"],
+    ] : []),
     ["Comment", "c to type; ctrl+Enter saves and goes on; Esc leaves the box"],
     ["This help", "? or Esc to close"],
   ];

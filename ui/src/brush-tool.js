@@ -1,0 +1,310 @@
+// Brush editing of the project's editable mask on the review screen (issue 7): side-panel
+// controls, the left-button brush tool, the circle cursor, keys, and the upload of the edited
+// mask when the case is answered. The maths is brush.js's; this module only wires it up.
+//
+// The edit lives in an EditHistory (0/1 Uint8Array) and is copied into the mask layer's voxel
+// array in place, so every viewport showing that mask draws it at the next frame.
+
+import { registerReviewExtension } from "./extensions.js";
+import { EditHistory, cursorRadii, editableMask, sliceToPointer, pointerToSlice, stepRadius } from "./brush.js";
+import { h } from "./dom.js";
+import { panTool, windowLevelTool } from "./tools.js";
+
+export const MIN_RADIUS_MM = 0.5;
+export const MAX_RADIUS_MM = 50;
+
+/** `PUT` address of an edited mask, next to the volume's `<voxel_base>/voxels/<handle>` URL. */
+export function maskUploadUrl(voxelUrl, handle) {
+  const at = voxelUrl.lastIndexOf("/voxels/");
+  if (at < 0) throw new Error(`volume URL ${voxelUrl} has no /voxels/ part; reload the case`);
+  return `${voxelUrl.slice(0, at)}/masks/${encodeURIComponent(handle)}`;
+}
+
+/**
+ * What a key press does to the brush, or null: "undo", "redo", "smaller", "bigger",
+ * "toggleErase" (e), "toggleBrush" (b). Shift held while painting erases (not a key action).
+ */
+export function brushKeyAction(e) {
+  if (e.altKey) return null;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  if (e.ctrlKey || e.metaKey) {
+    if (key === "z") return e.shiftKey ? "redo" : "undo";
+    if (key === "y" && !e.shiftKey) return "redo";
+    return null;
+  }
+  if (e.key === "[") return "smaller";
+  if (e.key === "]") return "bigger";
+  if (key === "e" && !e.shiftKey) return "toggleErase";
+  if (key === "b" && !e.shiftKey) return "toggleBrush";
+  return null;
+}
+
+/** Stored values of a mask layer that read as outside (0) and inside (non-zero). */
+export function storedValues(slope = 1, intercept = 0) {
+  const s = slope || 1;
+  const outside = -intercept / s;
+  const inside = (1 - intercept) / s;
+  return { outside, inside };
+}
+
+/**
+ * Copy the edited 0/1 `mask` into the layer's voxel array `data` over the canonical box
+ * `{z0, z1, y0, y1, x0, x1}` (the whole volume when `box` is null).
+ */
+export function writeBack(data, mask, dims, box, slope = 1, intercept = 0) {
+  const [nz, ny, nx] = dims;
+  const b = box ?? { z0: 0, z1: nz, y0: 0, y1: ny, x0: 0, x1: nx };
+  const { outside, inside } = storedValues(slope, intercept);
+  for (let z = b.z0; z < b.z1; z++) {
+    for (let y = b.y0; y < b.y1; y++) {
+      let o = (z * ny + y) * nx + b.x0;
+      for (let x = b.x0; x < b.x1; x++, o++) data[o] = mask[o] ? inside : outside;
+    }
+  }
+}
+
+/** "Added 12 · Removed 3 · Dice 0.981". */
+export function formatMetrics(m) {
+  return `Added ${m.added} · Removed ${m.removed} · Dice ${m.dice.toFixed(3)}`;
+}
+
+/** The brush extension for one review screen, or null when the project has no brush editing. */
+export function createBrushExtension({ viewer, config, headers }) {
+  const settings = config.brush;
+  if (!settings) return null;
+  const name = settings.volume;
+  let radius = Math.min(MAX_RADIUS_MM, Math.max(MIN_RADIUS_MM, settings.radius_mm ?? 3));
+  let erase = false;
+  let enabled = true;
+  let hover = null; // {viewport, u, v}
+  let session = null; // {index, meta, history, data}
+  const kept = new Map(); // `${index}/${handle}` -> history, so going back keeps the edits
+
+  // ---- panel ----
+  const paintBtn = h("button.toggle", { type: "button", title: "Paint into the mask (b turns the brush off)", "data-testid": "brush-paint",
+    onclick: (e) => { e.currentTarget.blur(); setMode(false); } }, "Paint");
+  const eraseBtn = h("button.toggle", { type: "button", title: "Erase from the mask (e, or hold Shift while painting)", "data-testid": "brush-erase",
+    onclick: (e) => { e.currentTarget.blur(); setMode(true); } }, "Erase");
+  const radiusLabel = h("span.brush-radius-label", { "data-testid": "brush-radius-label" });
+  const slider = h("input", { type: "range", min: String(MIN_RADIUS_MM), max: String(MAX_RADIUS_MM), step: "0.1",
+    "aria-label": "Brush radius in mm", "data-testid": "brush-radius",
+    oninput: (e) => setRadius(Number(e.target.value)) });
+  const undoBtn = h("button", { type: "button", title: "Undo (ctrl+Z)", "data-testid": "brush-undo", onclick: () => act("undo") }, "Undo");
+  const redoBtn = h("button", { type: "button", title: "Redo (ctrl+shift+Z)", "data-testid": "brush-redo", onclick: () => act("redo") }, "Redo");
+  const resetBtn = h("button", { type: "button", title: "Put the original mask back", "data-testid": "brush-reset", onclick: () => act("reset") }, "Reset to original");
+  const metricsLine = h("p.brush-metrics.muted", { "data-testid": "brush-metrics" });
+  const panel = h("section.brush-panel", { "data-testid": "brush-panel" },
+    h("h3", {}, `Edit mask: ${name}`),
+    h("div.tool-row", {}, paintBtn, eraseBtn),
+    h("label.brush-radius", {}, "Radius ", slider, " ", radiusLabel),
+    h("div.tool-row", {}, undoBtn, redoBtn, resetBtn),
+    metricsLine);
+
+  function setMode(toErase) {
+    // Clicking the active mode again puts the brush away (left drag is window/level again).
+    if (enabled && erase === toErase) enabled = false;
+    else { enabled = true; erase = toErase; }
+    viewer.setTool(enabled ? tool : null);
+    refresh();
+  }
+
+  function setRadius(mm) {
+    if (!Number.isFinite(mm)) return;
+    radius = Math.min(MAX_RADIUS_MM, Math.max(MIN_RADIUS_MM, Math.round(mm * 100) / 100));
+    refresh();
+    viewer.requestRender();
+  }
+
+  function refresh() {
+    paintBtn.classList.toggle("is-on", enabled && !erase);
+    eraseBtn.classList.toggle("is-on", enabled && erase);
+    paintBtn.setAttribute("aria-pressed", String(enabled && !erase));
+    eraseBtn.setAttribute("aria-pressed", String(enabled && erase));
+    slider.value = String(radius);
+    radiusLabel.textContent = `${radius.toFixed(1)} mm`;
+    const history = session?.history;
+    undoBtn.disabled = !history?.canUndo;
+    redoBtn.disabled = !history?.canRedo;
+    resetBtn.disabled = !history || changed(history) === false;
+    if (!session) metricsLine.textContent = `This case has no editable ${name}.`;
+    else if (!history) metricsLine.textContent = "Loading the mask…";
+    else metricsLine.textContent = formatMetrics(history.metrics());
+  }
+
+  function changed(history) {
+    const m = history.metrics();
+    return m.added + m.removed > 0;
+  }
+
+  // ---- the edit of the shown case ----
+  /** The history of the shown case, created once its mask voxels are all in. */
+  function ensureHistory() {
+    if (!session) return null;
+    const vol = viewer.getState()?.volumes[name];
+    if (!vol?.complete || !vol.data) return null;
+    if (!session.history) {
+      const key = `${session.index}/${session.meta.handle}`;
+      session.history = kept.get(key) ?? new EditHistory(editableMask(vol.data, vol.slope, vol.intercept), vol.dims, vol.spacing);
+      kept.delete(key);
+      kept.set(key, session.history);
+      while (kept.size > 32) kept.delete(kept.keys().next().value);
+    }
+    if (session.data !== vol.data) {
+      // A fresh voxel array (first use, or reloaded): show the edit in it.
+      session.data = vol.data;
+      writeBack(vol.data, session.history.mask, vol.dims, null, vol.slope, vol.intercept);
+      viewer.requestRender();
+      refresh();
+    }
+    return session.history;
+  }
+
+  function show(box) {
+    const vol = viewer.getState()?.volumes[name];
+    if (box && vol?.data) writeBack(vol.data, session.history.mask, vol.dims, box, vol.slope, vol.intercept);
+    viewer.requestRender();
+    refresh();
+  }
+
+  function act(action) {
+    const history = ensureHistory();
+    if (!history) return;
+    if (action === "undo") show(history.undo());
+    else if (action === "redo") show(history.redo());
+    else if (action === "reset") show(history.resetToOriginal());
+  }
+
+  function showsMask(state, i) {
+    return state.viewports[i]?.layers.some((l) => l.volume === name && l.visible !== false);
+  }
+
+  // ---- the tool (left button) ----
+  let stroke = null; // {last, value} while painting, or {delegate} for a viewport without the mask
+  const tool = {
+    name: "brush",
+    cursor: "none",
+    down(ctx) {
+      const history = ensureHistory();
+      const vol = ctx.state.volumes[name];
+      if (!history || !ctx.geom || !ctx.slice || !showsMask(ctx.state, ctx.viewport) ||
+          vol.dims.some((n, k) => n !== history.dims[k])) {
+        const delegate = ctx.state.leftDrag === "pan" ? panTool : windowLevelTool;
+        stroke = { delegate };
+        delegate.down?.(ctx);
+        return;
+      }
+      const value = erase || ctx.event.shiftKey ? 0 : 1;
+      history.beginStroke(ctx.geom.orientation, ctx.geom.index);
+      stroke = { last: ctx.slice, value };
+      show(history.stroke(ctx.slice, ctx.slice, radius, value).box);
+    },
+    move(ctx) {
+      trackHover(ctx);
+      if (!stroke) return;
+      if (stroke.delegate) { stroke.delegate.move?.(ctx); return; }
+      if (!ctx.slice) return;
+      show(session.history.stroke(stroke.last, ctx.slice, radius, stroke.value).box);
+      stroke.last = ctx.slice;
+    },
+    up(ctx) {
+      if (stroke?.delegate) stroke.delegate.up?.(ctx);
+      else if (stroke && session?.history) show(session.history.endStroke());
+      stroke = null;
+    },
+  };
+
+  function trackHover(ctx) {
+    hover = ctx.slice ? { viewport: ctx.viewport, u: ctx.slice.u, v: ctx.slice.v } : null;
+    viewer.requestRender();
+  }
+
+  // Hover without a button: the viewer routes only drags to tools, so follow the pointer here.
+  function onPointerMove(e) {
+    const canvas = e.target;
+    if (!(canvas instanceof HTMLCanvasElement) || !canvas.classList.contains("viewport-canvas")) {
+      if (hover) { hover = null; viewer.requestRender(); }
+      return;
+    }
+    const i = Number(canvas.parentElement?.dataset.index);
+    const info = viewer.viewportInfo(i);
+    if (!info?.fit) return;
+    const rect = canvas.getBoundingClientRect();
+    const ratio = info.dpr ?? window.devicePixelRatio ?? 1;
+    const p = pointerToSlice(info.fit, (e.clientX - rect.left) * ratio, (e.clientY - rect.top) * ratio);
+    hover = { viewport: i, u: p.u, v: p.v };
+    viewer.requestRender();
+  }
+
+  function drawCursor(ctx, info, i, state) {
+    // The mask's voxels arrive after caseShown: pick the edit up at the first frame they are in.
+    if (i === 0 && session) ensureHistory();
+    if (!enabled || !hover || hover.viewport !== i || !info.fit || !info.geom || !showsMask(state, i)) return;
+    const c = sliceToPointer(info.fit, hover.u, hover.v);
+    const { rx, ry } = cursorRadii(info.fit, info.geom, radius);
+    ctx.save();
+    ctx.lineWidth = Math.max(1, info.dpr ?? 1);
+    ctx.strokeStyle = erase ? "#66ccff" : "#ffff66";
+    ctx.setLineDash(erase ? [4 * (info.dpr ?? 1), 3 * (info.dpr ?? 1)] : []);
+    ctx.beginPath();
+    ctx.ellipse(c.x, c.y, Math.max(1, rx), Math.max(1, ry), 0, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  function onKey(e) {
+    if (e.defaultPrevented) return;
+    const typing = e.target instanceof HTMLElement && (e.target.matches("textarea, input:not([type=range]), select") || e.target.isContentEditable);
+    if (typing || document.querySelector(".help-overlay:not([hidden])")) return;
+    const action = brushKeyAction(e);
+    if (!action) return;
+    e.preventDefault();
+    if (action === "smaller" || action === "bigger") setRadius(stepRadius(radius, action === "bigger" ? 1 : -1, MIN_RADIUS_MM, MAX_RADIUS_MM));
+    else if (action === "toggleErase") setMode(!erase);
+    else if (action === "toggleBrush") { enabled = !enabled; viewer.setTool(enabled ? tool : null); refresh(); viewer.requestRender(); }
+    else act(action);
+  }
+
+  viewer.setTool(tool);
+  const removeOverlay = viewer.addOverlay(drawCursor);
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("pointermove", onPointerMove);
+  refresh();
+
+  const extension = {
+    panel,
+    caseShown({ index, info }) {
+      stroke = null;
+      const meta = info.volumes.find((v) => v.name === name && v.editable !== false);
+      session = meta ? { index, meta, history: null, data: null } : null;
+      refresh();
+      ensureHistory();
+    },
+    async masks({ index }) {
+      const history = ensureHistory();
+      if (!session || session.index !== index || !history) return [];
+      history.endStroke();
+      if (!changed(history)) return [];
+      const res = await fetch(maskUploadUrl(session.meta.url, session.meta.handle), {
+        method: "PUT", headers: { ...headers, "Content-Type": "application/octet-stream" }, body: history.mask,
+      });
+      if (!res.ok) {
+        const why = (await res.text().catch(() => "")).split("\n")[0].slice(0, 200);
+        throw new Error(`the edited mask ${name} was not saved (HTTP ${res.status}${why ? `: ${why}` : ""}); answer the case again`);
+      }
+      return [{ volume: name, handle: session.meta.handle }];
+    },
+    /** For tests and diagnostics: the shown case's edit. */
+    debug: () => ({ radius, erase, enabled, history: session?.history ?? null }),
+    leave() {
+      document.removeEventListener("keydown", onKey);
+      document.removeEventListener("pointermove", onPointerMove);
+      removeOverlay();
+      viewer.setTool(null);
+      if (window.naesview?.brush === extension) window.naesview.brush = null;
+    },
+  };
+  if (window.naesview) window.naesview.brush = extension;
+  return extension;
+}
+
+registerReviewExtension(createBrushExtension);
