@@ -225,6 +225,17 @@ def test_paint_undo_redo_erase_and_answer(tmp_path: Path, browser) -> None:  # n
         expected_metrics = mask_metrics(original, edited)
         assert page.inner_text("[data-testid=brush-metrics]") == metrics_text(original, edited)
 
+        # Reset to original is one more step, undone like a stroke; e toggles Erase and back.
+        page.click("[data-testid=brush-reset]")
+        assert page.evaluate(EDITED) == np.flatnonzero(original).tolist()
+        assert page.inner_text("[data-testid=brush-metrics]") == "Added 0 · Removed 0 · Dice 1.000"
+        page.keyboard.press("Control+z")
+        assert page.evaluate(EDITED) == np.flatnonzero(edited).tolist()
+        page.keyboard.press("e")
+        assert page.get_attribute("[data-testid=brush-erase]", "aria-pressed") == "true"
+        page.keyboard.press("e")
+        assert page.get_attribute("[data-testid=brush-paint]", "aria-pressed") == "true"
+
         # Answer: the edited mask goes to the server with the review.
         page.keyboard.press("1")
         wait_case(page, 1)

@@ -182,7 +182,7 @@ export function createBrushExtension({ viewer, config, headers }) {
   let stroke = null; // {last, value} while painting, or {delegate} for a viewport without the mask
   const tool = {
     name: "brush",
-    cursor: "none",
+    cursor: "crosshair",
     down(ctx) {
       const history = ensureHistory();
       const vol = ctx.state.volumes[name];
