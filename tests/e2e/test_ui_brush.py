@@ -28,6 +28,7 @@ from tests.e2e.test_review_ui import (
     new_page,
     read_viewport,
     review_stack,
+    shot,
     sign_in,
     wait_case,
     wait_reviews,
@@ -202,6 +203,10 @@ def test_paint_undo_redo_erase_and_answer(tmp_path: Path, browser) -> None:  # n
         assert_shows(read_viewport(page, 0), expected_view(image, axial, painted), "axial")
         coronal = read_viewport(page, 1)
         assert_shows(coronal, expected_view(image, coronal, painted), "coronal")
+
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        shot(page, "review-brush.png", tmp_path)
+        page.mouse.move(2, 2)
 
         # Undo puts the original back, redo the stroke.
         page.keyboard.press("Control+z")
