@@ -112,6 +112,11 @@ class InviteArgs(m.Args, frozen=True, kw_only=True, forbid_unknown_fields=True):
     expires_in_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 90)] = 24 * 7
 
 
+class RevokeArgs(m.Args, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    project_id: int
+    code: Annotated[str, msgspec.Meta(min_length=8, max_length=64)]
+
+
 class ExportReviewsArgs(m.Args, frozen=True, kw_only=True, forbid_unknown_fields=True):
     project_id: int
     folder: Path_
@@ -313,6 +318,16 @@ class OwnerApp:
     def invitations(self, project_id: int) -> dict[str, Any]:
         return {"invitations": self._listed(project_id)}
 
+    def revoke(self, project_id: int, code: str) -> dict[str, Any]:
+        """Revoke the code on the server, then forget it here (a used code stays listed)."""
+        self._client().revoke_invitation(project_id, code)
+        with self._lock:
+            stored = self._stored_invitations()
+            key = self._invitation_key(project_id)
+            stored[key] = [i for i in stored.get(key, []) if i.get("code") != code]
+            write_private(self._invitations_file, msgspec.json.encode(stored))
+        return {"invitations": self._listed(project_id)}
+
     def members(self, project_id: int) -> dict[str, Any]:
         client = self._client()
         members = client.list_members(project_id)
@@ -503,6 +518,10 @@ def install(bridge_class: type) -> None:
             lambda s, a: owner(s).invite(a.project_id, a.expires_in_hours),
         ),
         "owner_invitations": (m.ProjectArgs, lambda s, a: owner(s).invitations(a.project_id)),
+        "owner_revoke_invitation": (
+            RevokeArgs,
+            lambda s, a: owner(s).revoke(a.project_id, a.code),
+        ),
         "owner_members": (m.ProjectArgs, lambda s, a: owner(s).members(a.project_id)),
         "owner_export_reviews": (ExportReviewsArgs, lambda s, a: owner(s).export_reviews(a)),
     }

@@ -225,6 +225,10 @@ class SyncClient:
         body = InvitationCreate(expires_in_hours=expires_in_hours)
         return self._call("POST", f"/projects/{project_id}/invitations", Invitation, body=body)
 
+    def revoke_invitation(self, project_id: int, code: str) -> None:
+        """Revoke an unused invitation code (owner only); joining with it then fails with 404."""
+        self._send("DELETE", f"/projects/{project_id}/invitations/{code}")
+
     def preview_invitation(self, code: str) -> InvitationPreview:
         return self._call("GET", f"/invitations/{code}", InvitationPreview)
 

@@ -107,6 +107,13 @@ class ProjectsController(Controller):
         """A single-use, expiring code that lets one reviewer join (owner only)."""
         return await services.create_invitation(db, current_user, project_id, data)
 
+    @delete("/{project_id:int}/invitations/{code:str}", responses=errors(401, 403, 404))
+    async def revoke_invitation(
+        self, db: AsyncSession, current_user: UserRow, project_id: ProjectId, code: Code
+    ) -> None:
+        """Revoke an unused invitation code of the project (owner only); it can no longer join."""
+        await services.revoke_invitation(db, current_user, project_id, code)
+
 
 class InvitationsController(Controller):
     path = "/invitations"

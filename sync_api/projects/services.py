@@ -282,6 +282,24 @@ async def create_invitation(
     return Invitation(code=code, project_id=project_id, expires=expires)
 
 
+async def revoke_invitation(db: AsyncSession, user: UserRow, project_id: int, code: str) -> None:
+    """Delete an unused code of this project; a used one stays (it records who joined)."""
+    await owned_project(db, project_id, user, "revoke invitations")
+    result = await db.execute(
+        delete(InvitationRow).where(
+            InvitationRow.project_id == project_id,
+            InvitationRow.code_hash == secret_hash(code),
+            InvitationRow.used_at.is_(None),
+        )
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound(
+            f"no unused invitation with this code in project {project_id}; "
+            "it was already used or revoked"
+        )
+    await db.commit()
+
+
 async def usable_invitation(db: AsyncSession, code: str) -> InvitationRow:
     row = (
         await db.execute(select(InvitationRow).where(InvitationRow.code_hash == secret_hash(code)))

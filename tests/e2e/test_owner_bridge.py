@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from naesview_app.project import read_project_file
+from naesview_app.sync import NotFound
 from naesview_app.sync.client import new_review_uuid
 from naesview_wire import Review
 from tests.e2e.conftest import BrowserApp, start_browser_app
@@ -155,6 +156,13 @@ def test_publish_edit_status_members_and_exports(
     app.restart()  # the codes made here are still listed after a restart
     (kept,) = app.call("owner_invitations", {"project_id": project_id})["invitations"]
     assert (kept["code"], kept["expired"]) == (code, False)
+    # A revoked code disappears from the list and can no longer join.
+    doomed = app.call("owner_invite", {"project_id": project_id, "expires_in_hours": 2})
+    doomed_code = doomed["invitation"]["code"]
+    left = app.call("owner_revoke_invitation", {"project_id": project_id, "code": doomed_code})
+    assert [i["code"] for i in left["invitations"]] == [code]
+    with pytest.raises(NotFound):
+        server.new_user("reviewer").client.accept_invitation(doomed_code)
     app.call("owner_open_dataset", {"path": str(MINI)})
     expires = datetime.fromisoformat(invited["invitation"]["expires"])
     assert 1.9 * 3600 < (expires - datetime.now(UTC)).total_seconds() <= 2 * 3600

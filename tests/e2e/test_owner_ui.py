@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from naesview_app.project import read_project_file
+from naesview_app.sync import NotFound
 from tests.e2e.conftest import start_browser_app
 from tests.sync_server import SignedInUser, SyncServer, sqlite_url, start_sync_server
 
@@ -199,6 +200,26 @@ def test_owner_authors_publishes_invites_and_exports(browser, server, tmp_path: 
         code = page.inner_text("[data-testid=owner-invite-code]").strip()
         assert code in page.inner_text("[data-testid=owner-invitations]")
         shot(page, "owner-manage.png")
+
+        # a second code, revoked from the list: gone there and refused by the server
+        page.click("[data-testid=owner-invite]")
+        page.wait_for_function(
+            "(c) => document.querySelector('[data-testid=owner-invite-code]').textContent.trim()"
+            " !== c",
+            arg=code,
+        )
+        doomed = page.inner_text("[data-testid=owner-invite-code]").strip()
+        page.locator("[data-testid=owner-invitations] tr", has_text=doomed).locator(
+            "[data-testid=owner-revoke]"
+        ).click()
+        page.wait_for_function(
+            "(c) => !document.querySelector('[data-testid=owner-invitations]').textContent"
+            ".includes(c)",
+            arg=doomed,
+        )
+        assert code in page.inner_text("[data-testid=owner-invitations]")
+        with pytest.raises(NotFound):
+            server.new_user("reviewer").client.accept_invitation(doomed)
 
         # a second user reviews one case in their own app
         answered = review_one_case(browser, server, reviewer, code, tmp_path)

@@ -182,6 +182,25 @@ def test_privacy_between_reviewers_and_projects(sync_server: SyncServer):
         owner.client.remove_member(project.id, reviewer.user.id)
 
 
+def test_owner_revokes_an_unused_invitation(sync_server: SyncServer):
+    owner, reviewer, project = project_with_reviewer(sync_server)
+    revoked = owner.client.create_invitation(project.id).code
+    kept = owner.client.create_invitation(project.id).code
+    with pytest.raises(Forbidden):
+        reviewer.client.revoke_invitation(project.id, revoked)
+    owner.client.revoke_invitation(project.id, revoked)
+    newcomer = sync_server.new_user("reviewer")
+    with pytest.raises(NotFound):
+        newcomer.client.accept_invitation(revoked)
+    with pytest.raises(NotFound, match="already used or revoked"):
+        owner.client.revoke_invitation(project.id, revoked)
+    # Other codes still work; a used code cannot be revoked (it records who joined).
+    newcomer.client.accept_invitation(kept)
+    assert newcomer.client.get_project(project.id).id == project.id
+    with pytest.raises(NotFound, match="already used or revoked"):
+        owner.client.revoke_invitation(project.id, kept)
+
+
 def test_project_status_and_updates(sync_server: SyncServer):
     owner, reviewer, project = project_with_reviewer(sync_server, status="draft")
     with pytest.raises(Conflict, match="still a draft"):

@@ -47,6 +47,12 @@ class World:
         member.client.accept_invitation(owner.client.create_invitation(self.project_id).code)
         return member.user.id
 
+    def project_code(self) -> str:
+        """A fresh, unused invitation to the shared project."""
+        owner = self.users["owner"]
+        assert owner is not None
+        return owner.client.create_invitation(self.project_id).code
+
     def code(self) -> str:
         """A fresh invitation to a throwaway project (joining it changes nothing else)."""
         owner = self.users["owner"]
@@ -178,6 +184,12 @@ ROUTES = [
         "/projects/{project_id}/invitations",
         project_route(201, 403),
         with_body("/projects/{p}/invitations", lambda w: {}),
+    ),
+    Route(
+        "DELETE",
+        "/projects/{project_id}/invitations/{code}",
+        project_route(204, 403),
+        lambda w, role: (f"/projects/{w.project_id}/invitations/{w.project_code()}", None, None),
     ),
     Route(
         "GET",

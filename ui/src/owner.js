@@ -330,8 +330,15 @@ function invitations(ctx, p, err) {
   const code = h("p.owner-code", { "data-testid": "owner-invite-code", hidden: true });
   const hours = h("select", { id: "owner-invite-hours", "data-testid": "owner-invite-hours" },
     [[24, "1 day"], [168, "7 days"], [720, "30 days"], [2160, "90 days"]].map(([n, t]) => h("option", { value: String(n), selected: n === 168 }, t)));
+  const revoke = (i) => h("button", { type: "button", "data-testid": "owner-revoke", title: "The code can no longer be used to join", onclick: (e) => busy(e.currentTarget, async () => {
+    try {
+      show((await ctx.bridge.call("owner_revoke_invitation", { project_id: p.id, code: i.code })).invitations);
+      if (code.textContent === i.code) code.hidden = true;
+    } catch (e2) { err.show(e2); }
+  }) }, "Revoke");
   const show = (items) => list.replaceChildren(h("tbody", {}, items.map((i) => h("tr", {},
-    h("td.owner-code", {}, i.code), h("td", {}, i.expired ? "expired" : `valid until ${new Date(i.expires).toLocaleString()}`)))));
+    h("td.owner-code", {}, i.code), h("td", {}, i.expired ? "expired" : `valid until ${new Date(i.expires).toLocaleString()}`),
+    h("td", {}, i.expired ? "" : revoke(i))))));
   ctx.bridge.call("owner_invitations", { project_id: p.id }).then((r) => show(r.invitations)).catch(() => {});
   const create = h("button.primary", { type: "button", "data-testid": "owner-invite", onclick: (e) => busy(e.currentTarget, async () => {
     try {
