@@ -302,13 +302,7 @@ def review_one_case(browser, server, reviewer, code: str, tmp_path: Path) -> dic
         with page.expect_response(shown):
             page.click("[data-testid=start-review]")
         page.wait_for_function("() => window.naesview.review?.index === 0")
-        # review.js empties the comment box when load_case({show}) answers after the case is
-        # drawn (a comment typed in that window is lost): type it once that has happened.
-        for _ in range(20):
-            page.fill("[data-testid=comment]", "edge too wide")
-            page.wait_for_timeout(250)
-            if page.input_value("[data-testid=comment]") == "edge too wide":
-                break
+        page.fill("[data-testid=comment]", "edge too wide")
         page.click("[data-testid=answer-needs-refinement]")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
