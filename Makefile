@@ -15,6 +15,8 @@ APT_PACKAGES := chromium xvfb xauth imagemagick libxcb-icccm4 libxcb-keysyms1 \
                 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-cursor0 libxkbcommon-x11-0 \
                 libegl1 libgl1 libnss3 libasound2 fonts-dejavu-core \
                 gir1.2-webkit2-4.1 gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc
+# sqlite3 and pg_dump/pg_restore (Debian 12's PostgreSQL 15) for deploy/backup.sh and restore.sh.
+APT_PACKAGES += sqlite3 postgresql-client-15
 
 .PHONY: demo test lint format bench bundle system-deps services venv clean
 
