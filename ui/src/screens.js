@@ -3,6 +3,7 @@
 
 import { h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
+import { openAbout } from "./about.js";
 import { ownerEntry } from "./owner.js";
 
 const SERVER_KEY = "naesview.lastServer";
@@ -32,7 +33,8 @@ export function topBar(ctx, { back = null, title = "" } = {}) {
   const user = ctx.info.signed_in;
   return h("header.topbar",
     {},
-    h("div.brand", {}, h("span.brand-mark", { "aria-hidden": "true" }), "naesView"),
+    h("button.brand", { type: "button", title: "About naesView: version and licences", "data-testid": "about-open",
+      onclick: () => openAbout(ctx.bridge).catch(() => {}) }, h("span.brand-mark", { "aria-hidden": "true" }), "naesView"),
     back ? h("button.ghost.back", { type: "button", onclick: back.action, "data-testid": "back" }, `← ${back.label}`) : null,
     h("div.topbar-title", {}, title),
     h("div.topbar-spacer"),
@@ -74,7 +76,8 @@ export function signInScreen(ctx) {
     },
   },
   h("div.signin-brand", {}, h("span.brand-mark.large", { "aria-hidden": "true" }), h("h1", {}, "naesView")),
-  h("p.muted", {}, "Sign in to your review server. Images stay on this computer; only your answers are sent."),
+  h("p.muted", {}, "Sign in to your review server. Images stay on this computer; only your answers are sent.",
+    " ", h("button.link", { type: "button", "data-testid": "about-open", onclick: () => openAbout(ctx.bridge).catch(() => {}) }, "About")),
   h("label", { for: "server" }, "Server"), server,
   h("label", { for: "username" }, "User name"), username,
   h("label", { for: "password" }, "Password"), password,
