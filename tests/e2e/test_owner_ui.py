@@ -279,8 +279,18 @@ def test_owner_authors_publishes_invites_and_exports(browser, server, tmp_path: 
     assert [r["case_name"] for r in body["reviews"]] == ["case1"]
 
 
-def review_one_case(browser, server, reviewer, code: str, tmp_path: Path) -> dict:
-    """The reviewer joins with the code, opens mini.zip and answers the first case by key."""
+def review_one_case(
+    browser,
+    server,
+    reviewer,
+    code: str,
+    tmp_path: Path,
+    *,
+    dataset: Path = MINI,
+    answer: str = "needs-refinement",
+    comment: str | None = "edge too wide",
+) -> dict:
+    """The reviewer joins with the code, opens the dataset and answers the first case shown."""
     errors: list[str] = []
     with (
         start_browser_app(tmp_path / "reviewer-home") as app,
@@ -292,7 +302,7 @@ def review_one_case(browser, server, reviewer, code: str, tmp_path: Path) -> dic
         page.fill("#invite", code)
         page.click("form.join button[type=submit]")
         page.click("[data-testid=project-card]")
-        page.fill("#dataset-path", str(MINI))
+        page.fill("#dataset-path", str(dataset))
         page.click(".path-form button[type=submit]")
 
         def shown(response) -> bool:
@@ -302,8 +312,9 @@ def review_one_case(browser, server, reviewer, code: str, tmp_path: Path) -> dic
         with page.expect_response(shown):
             page.click("[data-testid=start-review]")
         page.wait_for_function("() => window.naesview.review?.index === 0")
-        page.fill("[data-testid=comment]", "edge too wide")
-        page.click("[data-testid=answer-needs-refinement]")
+        if comment is not None:
+            page.fill("[data-testid=comment]", comment)
+        page.click(f"[data-testid=answer-{answer}]")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if app.call("sync_status").get("synced", 0) >= 1:
@@ -312,7 +323,7 @@ def review_one_case(browser, server, reviewer, code: str, tmp_path: Path) -> dic
         else:
             raise AssertionError("the review did not reach the server")
         assert errors == []
-    return {"case_id": 0, "answer": "needs-refinement", "comment": "edge too wide"}
+    return {"case_id": 0, "answer": answer, "comment": comment or ""}
 
 
 def fill_form(page, project) -> None:
@@ -363,7 +374,9 @@ def fill_form(page, project) -> None:
 
 
 @pytest.mark.parametrize("name", ["anatomy-classification.json", "registration-review.json"])
-def test_each_example_can_be_authored_in_the_form(browser, server, tmp_path: Path, name) -> None:
+def test_each_example_is_authored_published_reviewed_and_exported(
+    browser, server, tmp_path: Path, name
+) -> None:
     from naesview_app.datasets.synthetic import write_mr_dataset
 
     owner = server.new_user("owner")
@@ -403,7 +416,65 @@ def test_each_example_can_be_authored_in_the_form(browser, server, tmp_path: Pat
         assert out.read_bytes() == (EXAMPLES / name).read_bytes()
         page.locator("[data-testid=owner-viewport] >> nth=0").scroll_into_view_if_needed()
         shot(page, f"owner-form-{name.split('-')[0]}.png")
+
+        # publish, open, invite; a second user answers one case in their own app
+        page.click("[data-testid=owner-publish]")
+        page.wait_for_selector("[data-testid=owner-status]")
+        (summary,) = owner.client.list_projects()
+        assert owner.client.get_project(summary.id).config.config == project.config
+        page.click("[data-testid=owner-open]")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=owner-status]')?.textContent === 'open'"
+        )
+        page.click("[data-testid=owner-invite]")
+        page.wait_for_selector("[data-testid=owner-invite-code]:not([hidden])")
+        code = page.inner_text("[data-testid=owner-invite-code]").strip()
+        reviewer = server.new_user("reviewer")
+        answer = project.config.answers[-1].value
+        comment = None if project.config.comment == "off" else "checked"
+        review_one_case(
+            browser,
+            server,
+            reviewer,
+            code,
+            tmp_path,
+            dataset=dataset,
+            answer=answer,
+            comment=comment,
+        )
+        (record,) = reviewer.client.list_reviews(summary.id)
+        stored = record.review
+        assert (stored.answer, stored.comment or None) == (answer, comment)
+
+        # exports: de-identified, then with case names mapped on this machine
+        plain, named = tmp_path / "plain", tmp_path / "named"
+        plain.mkdir()
+        named.mkdir()
+        page.fill("#owner-export-dataset", "")
+        page.fill("#owner-export-folder", str(plain))
+        page.click("[data-testid=owner-export-reviews]")
+        page.wait_for_selector("[data-testid=owner-export-result] .ok")
+        page.fill("#owner-export-dataset", str(dataset))
+        page.fill("#owner-export-folder", str(named))
+        page.check("#owner-map-names")
+        page.click("[data-testid=owner-export-reviews]")
+        page.wait_for_function(
+            """() => document.querySelector('[data-testid=owner-export-result]')
+                 ?.textContent.includes('with case names')"""
+        )
         assert errors == []
+
+    from naesview_app.datasets import open_dataset
+
+    with open_dataset(dataset) as opened:
+        case_name = opened.cases[stored.case_id].name
+    rows = list(csv.DictReader(io.StringIO((plain / f"reviews-{summary.id}.csv").read_text())))
+    assert [(r["case_id"], r["answer"]) for r in rows] == [(str(stored.case_id), answer)]
+    assert case_name not in (plain / f"reviews-{summary.id}.csv").read_text()
+    named_rows = list(
+        csv.DictReader(io.StringIO((named / f"reviews-{summary.id}-names.csv").read_text()))
+    )
+    assert [(r["case_name"], r["answer"]) for r in named_rows] == [(case_name, answer)]
 
 
 def test_project_files_import_exactly_and_refuse_newer_ones(
