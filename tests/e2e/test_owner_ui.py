@@ -242,21 +242,7 @@ def test_owner_authors_publishes_invites_and_exports(browser, server, tmp_path: 
         assert owner.client.get_project(project_id).config.version == 2
 
         # exports: de-identified, then with case names mapped on this machine
-        plain, named = tmp_path / "plain", tmp_path / "named"
-        plain.mkdir()
-        named.mkdir()
-        page.fill("#owner-export-dataset", "")
-        page.fill("#owner-export-folder", str(plain))
-        page.click("[data-testid=owner-export-reviews]")
-        page.wait_for_selector("[data-testid=owner-export-result] .ok")
-        page.fill("#owner-export-dataset", str(MINI))
-        page.fill("#owner-export-folder", str(named))
-        page.check("#owner-map-names")
-        page.click("[data-testid=owner-export-reviews]")
-        page.wait_for_function(
-            """() => document.querySelector('[data-testid=owner-export-result]')
-                 ?.textContent.includes('with case names')"""
-        )
+        plain, named = export_reviews(page, tmp_path, MINI)
         shot(page, "owner-export.png")
         page.click("[data-testid=back]")
         row = page.locator("[data-testid=owner-project]")
@@ -277,6 +263,26 @@ def test_owner_authors_publishes_invites_and_exports(browser, server, tmp_path: 
     assert [(r["case_name"], r["answer"]) for r in named_rows] == [("case1", answered["answer"])]
     body = json.loads((named / f"reviews-{project_id}-names.json").read_text())
     assert [r["case_name"] for r in body["reviews"]] == ["case1"]
+
+
+def export_reviews(page, tmp_path: Path, dataset: Path) -> tuple[Path, Path]:
+    """Export from the manage page: de-identified, then with case names mapped from `dataset`."""
+    plain, named = tmp_path / "plain", tmp_path / "named"
+    plain.mkdir()
+    named.mkdir()
+    page.fill("#owner-export-dataset", "")
+    page.fill("#owner-export-folder", str(plain))
+    page.click("[data-testid=owner-export-reviews]")
+    page.wait_for_selector("[data-testid=owner-export-result] .ok")
+    page.fill("#owner-export-dataset", str(dataset))
+    page.fill("#owner-export-folder", str(named))
+    page.check("#owner-map-names")
+    page.click("[data-testid=owner-export-reviews]")
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid=owner-export-result]')
+             ?.textContent.includes('with case names')"""
+    )
+    return plain, named
 
 
 def review_one_case(
@@ -447,21 +453,7 @@ def test_each_example_is_authored_published_reviewed_and_exported(
         assert (stored.answer, stored.comment or None) == (answer, comment)
 
         # exports: de-identified, then with case names mapped on this machine
-        plain, named = tmp_path / "plain", tmp_path / "named"
-        plain.mkdir()
-        named.mkdir()
-        page.fill("#owner-export-dataset", "")
-        page.fill("#owner-export-folder", str(plain))
-        page.click("[data-testid=owner-export-reviews]")
-        page.wait_for_selector("[data-testid=owner-export-result] .ok")
-        page.fill("#owner-export-dataset", str(dataset))
-        page.fill("#owner-export-folder", str(named))
-        page.check("#owner-map-names")
-        page.click("[data-testid=owner-export-reviews]")
-        page.wait_for_function(
-            """() => document.querySelector('[data-testid=owner-export-result]')
-                 ?.textContent.includes('with case names')"""
-        )
+        plain, named = export_reviews(page, tmp_path, dataset)
         assert errors == []
 
     from naesview_app.datasets import open_dataset
