@@ -44,6 +44,10 @@ EXCLUDED_MODULES = [
     "pandas",
     "h5py",
     "gdcm",
+    # pylibjpeg-libjpeg is GPL-3.0: never bundled, even from a venv that still has it (JPEG
+    # Baseline/Extended/Lossless decode through Pillow and SimpleITK's GDCM: decision 0008)
+    "libjpeg",
+    "_libjpeg",
     "indexed_gzip",
     "nibabel.tests",
     "nibabel.testing",
@@ -99,8 +103,8 @@ EXCLUDED_MODULES += [f"webview.platforms.{b}" for b in WEBVIEW_BACKENDS if b not
 HIDDEN_IMPORTS = [
     *(f"webview.platforms.{backend}" for backend in USED_BACKENDS),
     "openjpeg",
-    "libjpeg",
     "jpeg_ls",
+    "naesview_app.datasets.readers.dicom_gdcm",
     "pydicom.pixels.decoders.pylibjpeg",
     "pydicom.pixels.decoders.pyjpegls",
     "pydicom.pixels.decoders.pillow",
@@ -112,7 +116,7 @@ HIDDEN_IMPORTS = [
 ]
 
 # Distributions whose metadata must travel: pylibjpeg finds its decoders through entry points.
-METADATA_OF = ["pylibjpeg", "pylibjpeg-openjpeg", "pylibjpeg-libjpeg", "pywebview"]
+METADATA_OF = ["pylibjpeg", "pylibjpeg-openjpeg", "pywebview"]
 
 # Shared libraries from the build machine's system folders (GTK, WebKit, GLib, their codecs,
 # ICU, the C++ runtime...) stay out: the target's WebKitGTK brings its own, in the versions that

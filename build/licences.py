@@ -4,6 +4,7 @@ and `THIRD_PARTY_LICENSES.txt` (every licence text) from the metadata of what wa
 from __future__ import annotations
 
 import platform
+import re
 import sys
 import sysconfig
 from collections.abc import Iterable
@@ -25,6 +26,10 @@ from naesview_app.about import (
 COMMON_LICENCES = Path("/usr/share/common-licenses")
 _COMMON = {"LGPL-2.1": "LGPL-2.1", "LGPLv2": "LGPL-2.1", "Apache": "Apache-2.0", "GPL V3": "GPL-3"}
 
+# Licences that would make the distributed bundle a GPL work: `write_third_party` refuses them,
+# so the build fails. The LGPL (PyGObject, pycairo: separate, replaceable files) is fine.
+COPYLEFT_LICENCES = re.compile(r"\bA?GPL|GNU (Affero )?General Public", re.IGNORECASE)
+
 
 def top_level_modules(toc: Iterable[tuple]) -> set[str]:
     """Top-level module names of PyInstaller TOC entries (`numpy.linalg`, `_openjpeg….so`)."""
@@ -36,10 +41,28 @@ def top_level_modules(toc: Iterable[tuple]) -> set[str]:
     return names
 
 
+class CopyleftError(Exception):
+    """A bundled distribution's licence would make the whole bundle GPL (decision 0008)."""
+
+
+def is_copyleft(licence: str) -> bool:
+    """GPL/AGPL (not LGPL) with no permissive alternative (`MIT OR GPL-2.0` is fine)."""
+    alternatives = re.split(r"\s+OR\s+|\s+/\s+", licence, flags=re.IGNORECASE)
+    return all(COPYLEFT_LICENCES.search(alternative) for alternative in alternatives)
+
+
 def write_third_party(modules: set[str], folder: Path) -> list[ThirdParty]:
     folder.mkdir(parents=True, exist_ok=True)
     distributions = distributions_of_modules(modules)
     listed = [_python_runtime(), *(describe(d) for d in distributions)]
+    copyleft = [entry for entry in listed if is_copyleft(entry.licence)]
+    if copyleft:
+        names = ", ".join(f"{e.name} {e.version} ({e.licence})" for e in copyleft)
+        raise CopyleftError(
+            f"the bundle would contain GPL code: {names}; that makes the distributed app GPL. "
+            "Keep it out (EXCLUDED_MODULES in build/bundle_policy.py) and decode without it, "
+            "see docs/decisions/0008"
+        )
     sections = [_python_section()]
     for distribution, entry in zip(distributions, listed[1:], strict=True):
         texts = licence_texts(distribution) or _common_text(entry.licence)

@@ -12,16 +12,21 @@ from pydicom.dataset import Dataset
 from pydicom.pixels import get_decoder
 from pydicom.uid import UID
 
+from naesview_app.datasets.readers import dicom_gdcm
 from naesview_app.errors import MissingDecoderError, ReaderError
+
+# JPEG Baseline/Extended/Lossless without GPL code: GDCM in SimpleITK (decision 0008).
+dicom_gdcm.register()
 
 MAX_VOLUME_VOXELS = 512 * 1024**2  # 2 GiB as float32; checked before anything is allocated
 
-# What to install for each compressed transfer syntax pydicom cannot decode by itself.
+# What to install for each compressed transfer syntax pydicom cannot decode by itself. Never a
+# GPL package (pylibjpeg-libjpeg): the bundled app must stay MIT-compatible (decision 0008).
 _DECODER_PACKAGES = {
-    "1.2.840.10008.1.2.4.50": "pylibjpeg pylibjpeg-libjpeg",  # JPEG Baseline (Pillow works too)
-    "1.2.840.10008.1.2.4.51": "pylibjpeg pylibjpeg-libjpeg",  # JPEG Extended
-    "1.2.840.10008.1.2.4.57": "pylibjpeg pylibjpeg-libjpeg",  # JPEG Lossless
-    "1.2.840.10008.1.2.4.70": "pylibjpeg pylibjpeg-libjpeg",  # JPEG Lossless SV1
+    "1.2.840.10008.1.2.4.50": "SimpleITK",  # JPEG Baseline (8-bit: Pillow too)
+    "1.2.840.10008.1.2.4.51": "SimpleITK",  # JPEG Extended (12-bit: GDCM only)
+    "1.2.840.10008.1.2.4.57": "SimpleITK",  # JPEG Lossless
+    "1.2.840.10008.1.2.4.70": "SimpleITK",  # JPEG Lossless SV1
     "1.2.840.10008.1.2.4.80": "pyjpegls",  # JPEG-LS Lossless
     "1.2.840.10008.1.2.4.81": "pyjpegls",  # JPEG-LS Near-lossless
     "1.2.840.10008.1.2.4.90": "pylibjpeg pylibjpeg-openjpeg",  # JPEG 2000 Lossless
@@ -135,7 +140,7 @@ def check_decoders(datasets: list[Dataset], labels: list[str], name: str) -> Non
             ) from None
         if not decoder.is_available:
             package = _DECODER_PACKAGES.get(
-                str(syntax), "pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg pyjpegls"
+                str(syntax), "pylibjpeg pylibjpeg-openjpeg pyjpegls SimpleITK"
             )
             raise MissingDecoderError(
                 f"{syntax.name} pixel data, no decoder installed; "
