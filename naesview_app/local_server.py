@@ -35,6 +35,7 @@ from naesview_app.errors import NaesviewError
 
 TOKEN_HEADER = "X-Naesview-Token"  # noqa: S105 (a header name, not a secret)
 CHUNK_BYTES = 1 << 20
+MAX_WRITE_BYTES = 32 << 20  # a volume still decoding: at most this much decoded data per write
 MAX_BRIDGE_BODY = 64 << 20  # a bridge call is small; this only bounds a hostile sender
 DECODE_WAIT = 300.0  # seconds a request waits for a slice still being decoded
 
@@ -57,6 +58,10 @@ class Growing(Protocol):
     """An array still being filled slice by slice (`review.progressive.GrowingVolume`)."""
 
     def wait_slices(self, z0: int, z1: int, timeout: float | None = None) -> None: ...
+
+    def ready_prefix(self) -> int:
+        """How many slices from z = 0 on exist without a gap."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,14 +358,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         try:
-            for offset in range(start, end, CHUNK_BYTES):
+            offset = start
+            while offset < end:
                 stop = min(offset + CHUNK_BYTES, end)
                 if growing is not None:
-                    # Send only what is decoded: wait for every slice this chunk touches.
+                    # Send only what is decoded: wait for every slice this chunk touches, then
+                    # send all that is decoded from here on in one write (fewer wake-ups).
                     growing.wait_slices(
                         offset // slice_bytes, (stop - 1) // slice_bytes + 1, DECODE_WAIT
                     )
+                    ready = growing.ready_prefix() * slice_bytes
+                    stop = max(stop, min(ready, end, offset + MAX_WRITE_BYTES))
                 self.wfile.write(data[offset:stop])
+                offset = stop
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the UI moved on to another case: fine
         except NaesviewError:

@@ -66,51 +66,89 @@ _new_inflater, _INFLATE_ERRORS = _inflater()
 
 
 class GrowingVolume:
-    """A canonical ``[z, y, x]`` array being filled one z slice at a time by another thread."""
+    """A canonical ``[z, y, x]`` array being filled one z slice at a time by another thread.
+
+    Waiting threads (voxel requests, the session) are woken only when what they wait for is
+    there, not on every slice: with a few requests waiting on a 300-slice volume, waking all of
+    them per slice made them fight the decoding thread for the interpreter.
+    """
 
     def __init__(self, array: np.ndarray) -> None:
         self.array = array
         self._ready = np.zeros(array.shape[0], dtype=bool)
         self._count = 0
+        self._prefix = 0  # slices 0 .. prefix-1 all exist
         self._error: str | None = None
-        self._state = threading.Condition()
+        self._lock = threading.Lock()
+        self._waiters: list[tuple[Callable[[], bool], threading.Event]] = []
 
     @property
     def done(self) -> bool:
-        with self._state:
+        with self._lock:
             return self._count == len(self._ready)
 
     @property
     def error(self) -> str | None:
-        with self._state:
+        with self._lock:
             return self._error
 
     def ready_count(self) -> int:
-        with self._state:
+        with self._lock:
             return self._count
 
-    def mark_ready(self, z: int) -> None:
-        with self._state:
-            if not self._ready[z]:
-                self._ready[z] = True
-                self._count += 1
-            self._state.notify_all()
+    def ready_prefix(self) -> int:
+        """How many slices from z = 0 on exist without a gap."""
+        with self._lock:
+            return self._prefix
+
+    def mark_ready(self, z0: int, z1: int | None = None) -> None:
+        """Slice z0 (or slices z0 ≤ z < z1) now hold their final values."""
+        z1 = z0 + 1 if z1 is None else z1
+        with self._lock:
+            fresh = ~self._ready[z0:z1]
+            self._count += int(fresh.sum())
+            self._ready[z0:z1] = True
+            if self._prefix >= z0:
+                rest = np.flatnonzero(~self._ready[self._prefix :])
+                self._prefix = self._prefix + int(rest[0]) if len(rest) else len(self._ready)
+            if self._waiters:
+                waiting = []
+                for satisfied, event in self._waiters:
+                    if satisfied():
+                        event.set()
+                    else:
+                        waiting.append((satisfied, event))
+                self._waiters = waiting
 
     def fail(self, message: str) -> None:
-        with self._state:
+        with self._lock:
             self._error = message
-            self._state.notify_all()
+            for _, event in self._waiters:
+                event.set()
+            self._waiters = []
+
+    def _wait(self, satisfied: Callable[[], bool], timeout: float | None) -> bool:
+        """Block until `satisfied()` (checked under the lock) or failure; raises ReaderError
+        if decoding failed, returns False on timeout."""
+        with self._lock:
+            if self._error is None and not satisfied():
+                event = threading.Event()
+                self._waiters.append((satisfied, event))
+            else:
+                event = None
+        if event is not None:
+            event.wait(timeout)
+        with self._lock:
+            if self._error is not None:
+                raise ReaderError(self._error)
+            if event is not None and not event.is_set():
+                self._waiters = [w for w in self._waiters if w[1] is not event]
+            return satisfied()
 
     def wait_slices(self, z0: int, z1: int, timeout: float | None = None) -> None:
         """Block until slices z0 ≤ z < z1 exist; raises ReaderError if decoding failed."""
-        with self._state:
-            ok = self._state.wait_for(
-                lambda: self._error is not None or bool(self._ready[z0:z1].all()), timeout
-            )
-            if self._error is not None:
-                raise ReaderError(self._error)
-            if not ok:
-                raise ReaderError(f"slices {z0}..{z1 - 1} not decoded after {timeout} s")
+        if not self._wait(lambda: bool(self._ready[z0:z1].all()), timeout):
+            raise ReaderError(f"slices {z0}..{z1 - 1} not decoded after {timeout} s")
 
     def wait_all(self, timeout: float | None = None) -> None:
         self.wait_slices(0, len(self._ready), timeout)
@@ -118,13 +156,10 @@ class GrowingVolume:
     def wait_fraction(self, fraction: float, timeout: float | None = None) -> None:
         """Block until at least `fraction` of the slices exist (any of them), or it failed."""
         need = max(1, min(len(self._ready), round(len(self._ready) * fraction)))
-        with self._state:
-            self._state.wait_for(lambda: self._error is not None or self._count >= need, timeout)
-            if self._error is not None:
-                raise ReaderError(self._error)
+        self._wait(lambda: self._count >= need, timeout)
 
     def ready_slices(self) -> np.ndarray:
-        with self._state:
+        with self._lock:
             return np.flatnonzero(self._ready)
 
 
@@ -177,20 +212,27 @@ def start_progressive_nifti(
     flip_z = 0 in how.flips
     plane_bytes = stored_shape[1] * stored_shape[2] * dtype.itemsize
     offset = data_offset(header)
+    sink: _PlaneSink
+    if in_plane == (0, 1) and not flip_plane and not flip_z and dtype == native:
+        # The file's bytes are the canonical array's bytes: inflate straight into it.
+        sink = _DirectSink(array, growing)
+    else:
 
-    def place(k: int, raw: memoryview) -> None:
-        plane = np.frombuffer(raw, dtype=dtype).reshape(stored_shape[1], stored_shape[2])
-        if in_plane != (0, 1):
-            plane = plane.transpose(in_plane)
-        if flip_plane:
-            plane = np.flip(plane, flip_plane)
-        z = stored_shape[0] - 1 - k if flip_z else k
-        array[z] = plane  # also converts big-endian samples to native order
-        growing.mark_ready(z)
+        def place(k: int, raw: memoryview) -> None:
+            plane = np.frombuffer(raw, dtype=dtype).reshape(stored_shape[1], stored_shape[2])
+            if in_plane != (0, 1):
+                plane = plane.transpose(in_plane)
+            if flip_plane:
+                plane = np.flip(plane, flip_plane)
+            z = stored_shape[0] - 1 - k if flip_z else k
+            array[z] = plane  # also converts big-endian samples to native order
+            growing.mark_ready(z)
+
+        sink = _PlaneByPlaneSink(plane_bytes, stored_shape[0], place)
 
     def decode() -> None:
         try:
-            _inflate_slices(data, offset, plane_bytes, stored_shape[0], place)
+            _inflate_slices(data, offset, plane_bytes * stored_shape[0], sink)
         except ReaderError as exc:
             growing.fail(exc.message)
             on_failure(exc.message)
@@ -205,20 +247,67 @@ def start_progressive_nifti(
     return volume, growing
 
 
+class _PlaneSink:
+    """Where inflated voxel bytes go, in stream order; says how many bytes it has taken."""
+
+    taken = 0
+
+    def take(self, piece: memoryview) -> None:
+        raise NotImplementedError
+
+
+class _DirectSink(_PlaneSink):
+    """Copies each piece into the canonical array where it belongs (one copy, no buffer) and
+    marks every slice it completes."""
+
+    def __init__(self, array: np.ndarray, growing: GrowingVolume) -> None:
+        self._flat = memoryview(array.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
+        self._plane = array[0].nbytes if array.shape[0] else 1
+        self._growing = growing
+
+    def take(self, piece: memoryview) -> None:
+        start, end = self.taken, self.taken + len(piece)
+        self._flat[start:end] = piece
+        self.taken = end
+        z0, z1 = start // self._plane, end // self._plane
+        if z1 > z0:
+            self._growing.mark_ready(z0, z1)
+
+
+class _PlaneByPlaneSink(_PlaneSink):
+    """Gathers each stored plane in one reused buffer and hands it to `place` when whole
+    (reoriented or byte-swapped volumes)."""
+
+    def __init__(
+        self, plane_bytes: int, planes: int, place: Callable[[int, memoryview], None]
+    ) -> None:
+        self._buffer = memoryview(bytearray(plane_bytes))
+        self._fill = 0
+        self._placed = 0
+        self._place = place
+
+    def take(self, piece: memoryview) -> None:
+        self.taken += len(piece)
+        size = len(self._buffer)
+        while len(piece):
+            n = min(size - self._fill, len(piece))
+            self._buffer[self._fill : self._fill + n] = piece[:n]
+            self._fill += n
+            piece = piece[n:]
+            if self._fill == size:
+                self._place(self._placed, self._buffer)
+                self._placed += 1
+                self._fill = 0
+
+
 def _inflate_slices(
-    data: bytes | bytearray | memoryview,
-    offset: int,
-    plane_bytes: int,
-    planes: int,
-    place: Callable[[int, memoryview], None],
+    data: bytes | bytearray | memoryview, offset: int, need: int, sink: _PlaneSink
 ) -> None:
-    """Inflate every gzip member, hand each complete plane to `place`, check what follows."""
+    """Inflate every gzip member, hand the `need` voxel bytes after `offset` to `sink` in
+    order, check that what follows is only padding."""
     view = memoryview(data)
-    need = offset + plane_bytes * planes
-    limit = need + _TRAILING_SLACK
-    pending = bytearray()  # inflated bytes not yet placed
+    limit = offset + need + _TRAILING_SLACK
     produced = 0  # bytes inflated so far
-    placed = 0  # planes placed so far
     pos = 0
     try:
         while pos < len(view):
@@ -238,44 +327,23 @@ def _inflate_slices(
                 piece = inflater.decompress(feed, min(_OUT_STEP, limit - produced + 1))
                 if not piece and not feed:
                     raise ReaderError("gzip stream ends early: file truncated")
+                # The voxels are stream bytes [offset, offset + need); the rest is header
+                # (before) or padding (after).
+                first = max(offset - produced, 0)
+                last = min(offset + need - produced, len(piece))
                 produced += len(piece)
                 if produced > limit:
                     raise ReaderError(f"decompresses to more than {limit:,} bytes")
-                pending += piece
-                placed = _place_ready(pending, produced, offset, plane_bytes, planes, placed, place)
+                if first < last:
+                    with memoryview(piece) as whole:
+                        sink.take(whole[first:last])
             pos -= len(inflater.unused_data)
     except _INFLATE_ERRORS as exc:
         raise ReaderError(f"damaged gzip stream ({exc})") from exc
-    if placed < planes:
-        raise ReaderError(f"file holds {produced:,} bytes, the header needs {need:,}: truncated")
-
-
-def _place_ready(
-    pending: bytearray,
-    produced: int,
-    offset: int,
-    plane_bytes: int,
-    planes: int,
-    placed: int,
-    place: Callable[[int, memoryview], None],
-) -> int:
-    """Place every whole plane in `pending`; keep the rest. Returns the planes placed so far."""
-    start = produced - len(pending)  # stream position of pending[0]
-    if start < offset:
-        skip = min(offset - start, len(pending))
-        del pending[:skip]
-        start += skip
-    used = 0
-    while placed < planes and len(pending) - used >= plane_bytes:
-        with memoryview(pending) as whole:
-            place(placed, whole[used : used + plane_bytes])
-        used += plane_bytes
-        placed += 1
-    if placed == planes:
-        pending.clear()  # trailing bytes (padding) are not voxels
-    elif used:
-        del pending[:used]
-    return placed
+    if sink.taken < need:
+        raise ReaderError(
+            f"file holds {produced:,} bytes, the header needs {offset + need:,}: truncated"
+        )
 
 
 PROGRESSIVE_MIN_BYTES = 8 << 20

@@ -28,7 +28,7 @@ from naesview_app.errors import DatasetError, NaesviewError
 from naesview_app.local_server import VoxelStore
 from naesview_app.review import messages as m
 from naesview_app.review.outbox import Account, Answer, Outbox, OutboxSyncer
-from naesview_app.review.session import ProjectRef, ReviewSession, check_dataset
+from naesview_app.review.session import LoadedCase, ProjectRef, ReviewSession, check_dataset
 from naesview_app.review.timing import ProgressInfo
 from naesview_app.sync.client import SyncClient
 from naesview_app.sync.errors import HTTPStatusSyncError, SignedOut
@@ -249,35 +249,7 @@ class ReviewApp:
     def load_case(self, index: int, *, show: bool = True) -> m.CaseLoaded:
         session = self._require_session()
         case = session.load(index, show=show)
-        brush = session.project.config.brush
-        volumes = []
-        for layer in case.volumes.layers.values():
-            editable = brush is not None and brush.volume == layer.name
-            key = (session.dataset.fingerprint, case.case_id, layer.name)
-            handle = self.voxels.register(
-                key, layer.volume.array, editable=editable, growing=layer.growing
-            )
-            array = self.voxels.get(handle)
-            assert array is not None
-            volumes.append(
-                m.VolumeInfo(
-                    name=layer.name,
-                    url=f"{self.voxel_base}/voxels/{handle}",
-                    handle=handle,
-                    shape=list(layer.volume.shape),
-                    spacing=[float(s) for s in layer.volume.spacing],
-                    dtype=array.dtype.name,
-                    slope=float(layer.volume.slope),
-                    intercept=float(layer.volume.intercept),
-                    is_mask=layer.is_mask,
-                    editable=editable,
-                    window=m.Window(center=layer.window[0], width=layer.window[1]),
-                    streaming=layer.growing is not None and not layer.growing.done,
-                    first_z=layer.volume.shape[0] - 1
-                    if 0 in layer.volume.reorientation.flips
-                    else 0,
-                )
-            )
+        volumes = volume_infos(session, case, self.voxels, self.voxel_base)
         answer = case.answer
         return m.CaseLoaded(
             index=case.position,
@@ -426,3 +398,35 @@ def _server_answers(client: SyncClient, project_id: int, user_id: int) -> dict[i
         for r in records
         if r.current
     }
+
+
+def volume_infos(
+    session: ReviewSession, case: LoadedCase, voxels: VoxelStore, voxel_base: str
+) -> list[m.VolumeInfo]:
+    """Register a loaded case's layers with the voxel store and describe them for the UI."""
+    brush = session.project.config.brush
+    infos = []
+    for layer in case.volumes.layers.values():
+        editable = brush is not None and brush.volume == layer.name
+        key = (session.dataset.fingerprint, case.case_id, layer.name)
+        handle = voxels.register(key, layer.volume.array, editable=editable, growing=layer.growing)
+        array = voxels.get(handle)
+        assert array is not None
+        infos.append(
+            m.VolumeInfo(
+                name=layer.name,
+                url=f"{voxel_base}/voxels/{handle}",
+                handle=handle,
+                shape=list(layer.volume.shape),
+                spacing=[float(s) for s in layer.volume.spacing],
+                dtype=array.dtype.name,
+                slope=float(layer.volume.slope),
+                intercept=float(layer.volume.intercept),
+                is_mask=layer.is_mask,
+                editable=editable,
+                window=m.Window(center=layer.window[0], width=layer.window[1]),
+                streaming=layer.growing is not None and not layer.growing.done,
+                first_z=layer.volume.shape[0] - 1 if 0 in layer.volume.reorientation.flips else 0,
+            )
+        )
+    return infos
