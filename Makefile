@@ -11,7 +11,7 @@ PY     := $(VENV)/bin/python
 # Debian packages: Chromium for the browser tests, Xvfb + X libs for the desktop window smoke test,
 # ImageMagick for screenshots of the virtual screen. WebKitGTK (the window's system webview) and
 # what PyGObject needs to build against it (docs/decisions/0004-webview-backend.md).
-APT_PACKAGES := chromium xvfb xauth imagemagick libxcb-icccm4 libxcb-keysyms1 \
+APT_PACKAGES := chromium xvfb xauth xdotool imagemagick libxcb-icccm4 libxcb-keysyms1 \
                 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-cursor0 libxkbcommon-x11-0 \
                 libegl1 libgl1 libnss3 libasound2 fonts-dejavu-core \
                 gir1.2-webkit2-4.1 gir1.2-gtk-3.0 libgirepository1.0-dev libcairo2-dev pkg-config gcc

@@ -219,10 +219,16 @@ def run_window(
         )
         window_ref.append(window)
         backend: Any = gui  # pywebview types `gui` as a Literal of its backend names
+        # pywebview's default private mode turns localStorage off in WebKitGTK (it is null), and
+        # the UI keeps the server address, user name and dataset paths there: a web storage of
+        # our own, in the data folder, instead.
+        storage = str(paths.data_dir / "webview")
         if on_started is not None:
-            webview.start(on_started, (window,), gui=backend)
+            webview.start(
+                on_started, (window,), gui=backend, private_mode=False, storage_path=storage
+            )
         else:
-            webview.start(gui=backend)
+            webview.start(gui=backend, private_mode=False, storage_path=storage)
     finally:
         running.close()
     return 0
