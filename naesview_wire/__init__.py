@@ -8,9 +8,12 @@ Encode with `msgspec.json.encode`, decode with `msgspec.json.decode(data, type=.
 
 from naesview_wire.accounts import (
     AcceptInvitation,
+    Account,
     Invitation,
     InvitationCreate,
     Member,
+    PasswordChange,
+    PasswordReset,
     RegisterWithInvitation,
     Role,
     Session,
@@ -50,6 +53,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CONFIG_FORMAT",
     "AcceptInvitation",
+    "Account",
     "AnswerOption",
     "BrushConfig",
     "CaseLabel",
@@ -62,6 +66,8 @@ __all__ = [
     "InvitationPreview",
     "Layer",
     "Member",
+    "PasswordChange",
+    "PasswordReset",
     "Progress",
     "ProjectConfig",
     "ProjectCreate",

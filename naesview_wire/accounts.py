@@ -116,3 +116,26 @@ class Member(WireStruct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The member's display name."""
     joined: datetime
     """When they joined (UTC)."""
+
+
+class Account(User, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An account as admins see it (`GET /users`): a `User` plus whether it is disabled."""
+
+    disabled_at: datetime | None = None
+    """When an admin disabled the account (UTC); None while it can sign in."""
+
+
+class PasswordReset(WireStruct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Body of `PUT /users/{id}/password` (admins only): the user's new password."""
+
+    password: Password
+    """The new password (same rules as for a new account); every token of the user is revoked."""
+
+
+class PasswordChange(WireStruct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Body of `POST /auth/password`: the signed-in user changes their own password."""
+
+    old_password: Password
+    """The current password, as typed."""
+    new_password: Password
+    """The new password (same rules as for a new account); the user's other tokens are revoked."""

@@ -58,6 +58,10 @@ _USER_OF_TOKEN = (
 )
 
 
+def disabled_message(username: str) -> str:
+    return f"account `{username}` is disabled; ask an admin of this server to enable it"
+
+
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -67,11 +71,15 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def provide_current_user(request: Request, db: AsyncSession) -> UserRow:
-    """The signed-in user, or 401 when the token is missing, unknown, expired or revoked."""
+    """The signed-in user, or 401 when the token is missing, unknown, expired or revoked, or 403
+    when its account is disabled."""
     token = bearer_token(request)
     if token is None:
         raise SignedOut("not signed in; sign in and send the token as `Authorization: Bearer …`")
     row = (await db.execute(_USER_OF_TOKEN, {"token_hash": secret_hash(token)})).first()
+    if row is not None and row.UserRow.disabled_at is not None:
+        # Before the revoked check (disabling revokes too): say why, not just "signed out".
+        raise Forbidden(disabled_message(row.UserRow.username))
     if row is None or row.revoked:
         raise SignedOut("signed out: this token is unknown or was revoked; sign in again")
     expires: datetime = row.expires

@@ -1,4 +1,5 @@
-"""`naesview-sync`: serve, migrate and create-admin. The environment is read here and only here.
+"""`naesview-sync`: serve, migrate, create-admin and account management (list-users, disable,
+enable, set-password) for when no admin can sign in. The environment is read here and only here.
 
 Environment:
   NAESVIEW_DATABASE_URL      sqlite:///path or postgresql://user@host/db
@@ -14,13 +15,19 @@ import getpass
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from litestar import Litestar
 from sqlalchemy.exc import DBAPIError
 
 from naesview_wire import __version__
 from sync_api.settings import Settings, default_database_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 
 def settings_from_env() -> Settings:
@@ -82,6 +89,24 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    commands.add_parser(
+        "list-users", help="list every account: id, username, role, active or disabled"
+    )
+    for name, what in (
+        ("disable", "disable an account: no sign-in, its tokens stop working; reviews are kept"),
+        ("enable", "enable a disabled account again (its user signs in again)"),
+    ):
+        command = commands.add_parser(name, help=what)
+        command.add_argument("username", metavar="USER", help="the account's username")
+    password = commands.add_parser(
+        "set-password",
+        help="set an account's password (asked twice, never on the command line) "
+        "and sign it out everywhere",
+    )
+    password.add_argument("username", metavar="USER", help="the account's username")
+    password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
     return parser
 
 
@@ -128,6 +153,30 @@ def serve_command(settings: Settings, host: str, port: int, workers: int) -> int
     return 0
 
 
+def _with_database(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work(session)` on the database once; the engine is disposed after."""
+    from sync_api.db.engine import make_engine, make_sessionmaker
+
+    async def run() -> T:
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                return await work(db)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _read_password(stdin: bool) -> str | None:
+    """The new password from one line of standard input, or typed twice at a prompt (None when
+    the two differ). Never from the command line, where `ps` and shell history would show it."""
+    if stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password = getpass.getpass("password: ")
+    return password if getpass.getpass("again: ") == password else None
+
+
 def create_admin_command(
     settings: Settings, username: str, display_name: str | None, stdin: bool
 ) -> int:
@@ -135,15 +184,11 @@ def create_admin_command(
 
     from naesview_wire import UserCreate
     from sync_api.accounts.services import create_user
-    from sync_api.db.engine import make_engine, make_sessionmaker
     from sync_api.errors import DomainError
 
-    if stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = getpass.getpass("password: ")
-        if getpass.getpass("again: ") != password:
-            return _fail("the passwords differ; try again")
+    password = _read_password(stdin)
+    if password is None:
+        return _fail("the passwords differ; try again")
     try:
         body = msgspec.convert(
             {
@@ -157,19 +202,77 @@ def create_admin_command(
     except msgspec.ValidationError as exc:
         return _fail(f"invalid account: {exc}")
 
-    async def create() -> None:
-        engine = make_engine(settings.database_url)
-        try:
-            async with make_sessionmaker(engine)() as db:
-                await create_user(db, body)
-        finally:
-            await engine.dispose()
-
     try:
-        asyncio.run(create())
+        _with_database(settings, lambda db: create_user(db, body))
     except DomainError as exc:
         return _fail(exc.message)
     print(f"admin `{username}` created")
+    return 0
+
+
+def list_users_command(settings: Settings) -> int:
+    from sync_api.accounts.services import list_users
+
+    accounts = _with_database(settings, list_users)
+    rows = [("ID", "USERNAME", "ROLE", "STATUS", "DISPLAY NAME")]
+    for account in accounts:
+        status = "active"
+        if account.disabled_at is not None:
+            status = f"disabled {account.disabled_at:%Y-%m-%d %H:%M} UTC"
+        rows.append((str(account.id), account.username, account.role, status, account.display_name))
+    # Pad every column but the last (display names may hold spaces and run long).
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for *padded, last in rows:
+        print("  ".join([*(cell.ljust(w) for cell, w in zip(padded, widths, strict=True)), last]))
+    return 0
+
+
+def set_disabled_command(settings: Settings, username: str, disabled: bool) -> int:
+    from sync_api.accounts.services import set_disabled, user_by_username
+    from sync_api.errors import DomainError
+
+    async def change(db: AsyncSession) -> bool:
+        user = await user_by_username(db, username)
+        changed = (user.disabled_at is None) == disabled
+        await set_disabled(db, user, disabled)
+        return changed
+
+    try:
+        changed = _with_database(settings, change)
+    except DomainError as exc:
+        return _fail(exc.message)
+    state = "disabled" if disabled else "enabled"
+    print(
+        f"account `{username}` {state}" if changed else f"account `{username}` was already {state}"
+    )
+    return 0
+
+
+def set_password_command(settings: Settings, username: str, stdin: bool) -> int:
+    import msgspec
+
+    from naesview_wire import PasswordReset
+    from sync_api.accounts.services import set_password, user_by_username
+    from sync_api.errors import DomainError
+
+    async def change(db: AsyncSession, password: str | None) -> None:
+        user = await user_by_username(db, username)
+        if password is not None:
+            await set_password(db, user, password)
+
+    try:
+        _with_database(settings, lambda db: change(db, None))  # a typo fails before the prompt
+        password = _read_password(stdin)
+        if password is None:
+            return _fail("the passwords differ; try again")
+        try:
+            body = msgspec.convert({"password": password}, PasswordReset)
+        except msgspec.ValidationError as exc:
+            return _fail(f"invalid password: {exc}")
+        _with_database(settings, lambda db: change(db, body.password))
+    except DomainError as exc:
+        return _fail(exc.message)
+    print(f"password of `{username}` set; it is signed out everywhere")
     return 0
 
 
@@ -181,7 +284,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return migrate_command(settings)
         if args.command == "serve":
             return serve_command(settings, args.host, args.port, args.workers)
-        return create_admin_command(settings, args.username, args.display_name, args.password_stdin)
+        if args.command == "create-admin":
+            return create_admin_command(
+                settings, args.username, args.display_name, args.password_stdin
+            )
+        if args.command == "list-users":
+            return list_users_command(settings)
+        if args.command in ("disable", "enable"):
+            return set_disabled_command(settings, args.username, args.command == "disable")
+        return set_password_command(settings, args.username, args.password_stdin)
     except ValueError as exc:  # a database URL of an unsupported kind
         return _fail(str(exc))
     except OSError as exc:

@@ -26,12 +26,15 @@ from naesview_app.sync.errors import (
 )
 from naesview_wire import (
     AcceptInvitation,
+    Account,
     ConfigVersion,
     Export,
     Invitation,
     InvitationCreate,
     InvitationPreview,
     Member,
+    PasswordChange,
+    PasswordReset,
     Progress,
     ProjectConfig,
     ProjectCreate,
@@ -182,14 +185,33 @@ class SyncClient:
     def me(self) -> User:
         return self._call("GET", "/auth/me", User)
 
-    def list_users(self) -> list[User]:
-        return self._call("GET", "/users", list[User])
+    def change_password(self, old_password: str, new_password: str) -> None:
+        """Change your own password; your other sessions are signed out, this one stays."""
+        body = PasswordChange(old_password=old_password, new_password=new_password)
+        self._send("POST", "/auth/password", body=body)
+
+    def list_users(self) -> list[Account]:
+        """Every account, with whether it is disabled (admins only)."""
+        return self._call("GET", "/users", list[Account])
 
     def create_user(self, user: UserCreate) -> User:
         return self._call("POST", "/users", User, body=user)
 
     def revoke_tokens(self, user_id: int) -> None:
         self._send("POST", f"/users/{user_id}/revoke-tokens")
+
+    def disable_user(self, user_id: int) -> Account:
+        """Disable an account (admins only, not your own): no sign-in, its tokens stop working;
+        its reviews are kept."""
+        return self._call("POST", f"/users/{user_id}/disable", Account)
+
+    def enable_user(self, user_id: int) -> Account:
+        """Enable a disabled account again (admins only)."""
+        return self._call("POST", f"/users/{user_id}/enable", Account)
+
+    def set_password(self, user_id: int, password: str) -> None:
+        """Set a user's password (admins only); all the user's tokens are revoked."""
+        self._send("PUT", f"/users/{user_id}/password", body=PasswordReset(password=password))
 
     # -- projects -------------------------------------------------------------------------
 

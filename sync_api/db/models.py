@@ -67,6 +67,8 @@ class UserRow(Base):
     created: Mapped[datetime] = mapped_column(UTCDateTime)
     failed_signins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set by an admin: the account cannot sign in and its tokens stop working; None when active.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class TokenRow(Base):

@@ -112,6 +112,32 @@ def throwaway_user(w: World, role: str) -> tuple[str, Any, str | None]:
     return f"/users/{w.server.new_user('reviewer').user.id}/revoke-tokens", None, None
 
 
+def throwaway_action(action: str) -> Callable[[World, str], tuple[str, Any, str | None]]:
+    """`/users/{fresh reviewer}/{action}`: each role acts on an account of its own."""
+    return lambda w, role: (f"/users/{w.server.new_user('reviewer').user.id}/{action}", None, None)
+
+
+def throwaway_password(w: World, role: str) -> tuple[str, Any, str | None]:
+    return (
+        f"/users/{w.server.new_user('reviewer').user.id}/password",
+        {"password": "new-pw-123"},
+        None,
+    )
+
+
+SAME_ROLE = {"other": "reviewer", "reviewer": "reviewer", "owner": "owner", "admin": "admin"}
+
+
+def own_password_change(w: World, role: str) -> tuple[str, Any, str | None]:
+    """A fresh account of the role's kind changes its own password (the shared users keep
+    theirs: changing it would sign their other sessions out)."""
+    if w.users[role] is None:
+        return "/auth/password", {"old_password": "whatever-1", "new_password": "whatever-2"}, None
+    fresh = w.server.new_user(SAME_ROLE[role])
+    body = {"old_password": fresh.password, "new_password": f"{fresh.password}-new"}
+    return "/auth/password", body, fresh.client.token
+
+
 def new_user_body(w: World) -> dict:
     name = f"made-{secrets.token_hex(4)}"
     return {"username": name, "password": "password-123", "display_name": name}
@@ -135,6 +161,12 @@ ROUTES = [
     Route("GET", "/users", signed_in(403, admin=200), plain("/users")),
     Route("POST", "/users", signed_in(403, admin=201), with_body("/users", new_user_body)),
     Route("POST", "/users/{user_id}/revoke-tokens", signed_in(403, admin=204), throwaway_user),
+    Route(
+        "POST", "/users/{user_id}/disable", signed_in(403, admin=200), throwaway_action("disable")
+    ),
+    Route("POST", "/users/{user_id}/enable", signed_in(403, admin=200), throwaway_action("enable")),
+    Route("PUT", "/users/{user_id}/password", signed_in(403, admin=204), throwaway_password),
+    Route("POST", "/auth/password", signed_in(204), own_password_change),
     Route("GET", "/projects", signed_in(200), plain("/projects")),
     Route(
         "POST",
@@ -288,3 +320,29 @@ def test_an_unknown_review_uuid_in_the_url_must_match_the_body(world: World):
     )
     assert response.status_code == 400
     assert "differs from the URL" in response.json()["detail"]
+
+
+def test_a_disabled_account_is_refused_on_every_signed_in_route(world: World):
+    """A member who is disabled gets 403 saying so on every route that needs a token, with the
+    token issued before; nothing else changes for the others."""
+    owner = world.users["owner"]
+    assert owner is not None
+    member = world.server.new_user("reviewer")
+    member.client.accept_invitation(owner.client.create_invitation(world.project_id).code)
+    world.server.admin.disable_user(member.user.id)
+    signed_in_routes = [r for r in ROUTES if r.expected["anonymous"] == 401]
+    assert len(signed_in_routes) > 20
+    for route in signed_in_routes:
+        path, body, _ = route.request(world, "reviewer")
+        response = httpx.request(
+            route.method,
+            world.server.base_url + path,
+            json=body,
+            headers={"Authorization": f"Bearer {member.client.token}"},
+            timeout=30,
+        )
+        assert response.status_code == 403, (route.method, route.path, response.text)
+        assert response.json()["detail"] == (
+            f"account `{member.user.username}` is disabled; ask an admin of this server to "
+            "enable it"
+        )
