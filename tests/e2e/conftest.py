@@ -8,6 +8,10 @@
 
 `start_browser_app(home)` is the same as a context manager, for tests that need several apps or
 their own folders. Processes are stopped after the test whatever happens.
+
+Also here: `browser` (a real Chromium, one per test module), `server` (a sync server on SQLite,
+one per test module) and `xvfb` (a private X server; yields its DISPLAY). Plain helpers (pages,
+sign-in, waits, expected pixels) are in `helpers.py`.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,12 +28,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
+if TYPE_CHECKING:  # imported where used: the window smoke test's driver imports this module
+    from tests.sync_server import SyncServer
+
 ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+SCREEN = (1280, 800)  # the Xvfb screen
 URL_PATTERN = re.compile(r"http://127\.0\.0\.1:(\d+)/\?token=(\S+)")
 
 
@@ -140,3 +150,60 @@ def browser_app(tmp_path: Path) -> Iterator[BrowserApp]:
     """A fresh `naesview app --browser` (own config/data folders under tmp_path); yields it."""
     with start_browser_app(tmp_path / "home") as app:
         yield app
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A real Chromium (Playwright), shared by the tests of a module; pages come from
+    `helpers.new_page`."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SyncServer]:
+    """A real sync server on SQLite, shared by the tests of a module."""
+    from tests.sync_server import sqlite_url, start_sync_server
+
+    with start_sync_server(sqlite_url(tmp_path_factory.mktemp("sync"))) as running:
+        yield running
+
+
+@pytest.fixture
+def xvfb() -> Iterator[str]:
+    """A private X server on a free display (Xvfb picks it: -displayfd); yields the DISPLAY."""
+    if shutil.which("Xvfb") is None:
+        pytest.fail("Xvfb is not installed; run `make system-deps` (Debian package xvfb)")
+    read_fd, write_fd = os.pipe()
+    screen = f"{SCREEN[0]}x{SCREEN[1]}x24"
+    process = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        box: list[str] = []
+        with os.fdopen(read_fd) as pipe:
+            reader = threading.Thread(target=lambda: box.append(pipe.readline()), daemon=True)
+            reader.start()
+            reader.join(15)
+        if not box or not box[0].strip().isdigit():
+            pytest.fail(f"Xvfb did not start (said {box!r})")
+        yield f":{box[0].strip()}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)

@@ -30,7 +30,7 @@ import pytest
 from naesview_app.datasets.dataset import open_dataset
 from naesview_app.local_server import wire_array
 from naesview_wire import __version__
-from tests.e2e.test_review_ui import review_stack
+from tests.e2e.helpers import review_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = ROOT / "build" / "build_bundle.py"
@@ -128,37 +128,6 @@ def test_bundled_readers_give_the_manifest_voxels(
 
 def _has_errors(expected: dict) -> bool:
     return bool(expected.get("errors")) or any(c.get("errors") for c in expected["cases"])
-
-
-@pytest.fixture
-def xvfb() -> Iterator[str]:
-    """A private X server on a display Xvfb picks itself (-displayfd)."""
-    if shutil.which("Xvfb") is None:
-        pytest.fail("Xvfb is not installed; run `make system-deps` (Debian package xvfb)")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    try:
-        box: list[str] = []
-        with os.fdopen(read_fd) as pipe:
-            reader = threading.Thread(target=lambda: box.append(pipe.readline()), daemon=True)
-            reader.start()
-            reader.join(15)
-        if not box or not box[0].strip().isdigit():
-            pytest.fail(f"Xvfb did not start (said {box!r})")
-        yield f":{box[0].strip()}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
 
 
 def test_window_opens_reaches_bridge_and_reviews_a_case(

@@ -20,18 +20,8 @@ from naesview_app.sync import NotFound
 from naesview_app.sync.client import new_review_uuid
 from naesview_wire import Review
 from tests.e2e.conftest import BrowserApp, start_browser_app
-from tests.sync_server import SignedInUser, SyncServer, sqlite_url, start_sync_server
-
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "data"
-MINI = SHARED / "mini.zip"
-EXAMPLES = ROOT / "examples"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[SyncServer]:
-    with start_sync_server(sqlite_url(tmp_path_factory.mktemp("sync"))) as running:
-        yield running
+from tests.e2e.helpers import EXAMPLES, MINI, SHARED
+from tests.sync_server import SignedInUser, SyncServer
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import io
 import json
 import os
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,59 +23,18 @@ import pytest
 
 from naesview_app.project import read_project_file
 from naesview_app.sync import NotFound
-from tests.e2e.conftest import start_browser_app
-from tests.sync_server import SignedInUser, SyncServer, sqlite_url, start_sync_server
+from tests.e2e.helpers import EXAMPLES, MINI, SCREENSHOTS, SHARED, app_page, sign_in
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "data"
-MINI = SHARED / "mini.zip"
-EXAMPLES = ROOT / "examples"
-CHROMIUM = "/usr/bin/chromium"
 VIEW = {"width": 1400, "height": 1000}
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 # Screenshots for docs/owner.md are rewritten only when asked (NAESVIEW_SCREENSHOTS=1).
 WRITE_SCREENSHOTS = os.environ.get("NAESVIEW_SCREENSHOTS") == "1"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @contextmanager
-def new_page(browser, errors: list[str]):
-    # bypass_csp: Playwright's wait_for_function evaluates strings, which the app's CSP forbids.
-    context = browser.new_context(viewport=VIEW, bypass_csp=True)
-    page = context.new_page()
-    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[SyncServer]:
-    with start_sync_server(sqlite_url(tmp_path_factory.mktemp("sync"))) as running:
-        yield running
-
-
-def sign_in(page, server: SyncServer, who: SignedInUser) -> None:
-    page.wait_for_selector("#server", timeout=15000)
-    page.fill("#server", server.base_url)
-    page.fill("#username", who.user.username)
-    page.fill("#password", who.password)
-    page.click("form.signin button[type=submit]")
-    page.wait_for_selector("[data-testid=project-list]", timeout=15000)
+def wide_app_page(browser, home: Path, errors: list[str]):
+    """A fresh app and a 1400×1000 page on it; only page errors are recorded (not the console's)."""
+    with app_page(browser, home, errors, viewport=VIEW, console_errors=False) as opened:
+        yield opened
 
 
 def shot(page, name: str) -> None:
@@ -85,6 +43,17 @@ def shot(page, name: str) -> None:
             "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
         )
         page.screenshot(path=str(SCREENSHOTS / name))
+
+
+def open_and_invite(page) -> str:
+    """On the manage page: open the project to reviewers, make an invitation; returns its code."""
+    page.click("[data-testid=owner-open]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=owner-status]')?.textContent === 'open'"
+    )
+    page.click("[data-testid=owner-invite]")
+    page.wait_for_selector("[data-testid=owner-invite-code]:not([hidden])")
+    return page.inner_text("[data-testid=owner-invite-code]").strip()
 
 
 def error_text(page) -> str:
@@ -120,11 +89,7 @@ def test_owner_authors_publishes_invites_and_exports(browser, server, tmp_path: 
     owner = server.new_user("owner")
     reviewer = server.new_user("reviewer")
     errors: list[str] = []
-    with (
-        start_browser_app(tmp_path / "owner-home") as app,
-        new_page(browser, errors) as page,
-    ):
-        page.goto(app.url)
+    with wide_app_page(browser, tmp_path / "owner-home", errors) as (_, page):
         sign_in(page, server, owner)
         page.click("[data-testid=owner-entry]")
         page.click("[data-testid=owner-new]")
@@ -191,13 +156,7 @@ def test_owner_authors_publishes_invites_and_exports(browser, server, tmp_path: 
         assert detail.public.thumbnail.startswith(b"\x89PNG")
         assert detail.case_count == 4
 
-        page.click("[data-testid=owner-open]")
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=owner-status]')?.textContent === 'open'"
-        )
-        page.click("[data-testid=owner-invite]")
-        page.wait_for_selector("[data-testid=owner-invite-code]:not([hidden])")
-        code = page.inner_text("[data-testid=owner-invite-code]").strip()
+        code = open_and_invite(page)
         assert code in page.inner_text("[data-testid=owner-invitations]")
         shot(page, "owner-manage.png")
 
@@ -298,11 +257,7 @@ def review_one_case(
 ) -> dict:
     """The reviewer joins with the code, opens the dataset and answers the first case shown."""
     errors: list[str] = []
-    with (
-        start_browser_app(tmp_path / "reviewer-home") as app,
-        new_page(browser, errors) as page,
-    ):
-        page.goto(app.url)
+    with wide_app_page(browser, tmp_path / "reviewer-home", errors) as (app, page):
         sign_in(page, server, reviewer)
         assert page.locator("[data-testid=owner-entry]").count() == 0  # reviewers do not own
         page.fill("#invite", code)
@@ -392,8 +347,7 @@ def test_each_example_is_authored_published_reviewed_and_exported(
     else:
         dataset = write_mr_dataset(tmp_path / "mr.zip", cases=2, shape=(12, 24, 24))
     errors: list[str] = []
-    with start_browser_app(tmp_path / "home") as app, new_page(browser, errors) as page:
-        page.goto(app.url)
+    with wide_app_page(browser, tmp_path / "home", errors) as (_, page):
         sign_in(page, server, owner)
         page.click("[data-testid=owner-entry]")
         page.click("[data-testid=owner-new]")
@@ -428,13 +382,7 @@ def test_each_example_is_authored_published_reviewed_and_exported(
         page.wait_for_selector("[data-testid=owner-status]")
         (summary,) = owner.client.list_projects()
         assert owner.client.get_project(summary.id).config.config == project.config
-        page.click("[data-testid=owner-open]")
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=owner-status]')?.textContent === 'open'"
-        )
-        page.click("[data-testid=owner-invite]")
-        page.wait_for_selector("[data-testid=owner-invite-code]:not([hidden])")
-        code = page.inner_text("[data-testid=owner-invite-code]").strip()
+        code = open_and_invite(page)
         reviewer = server.new_user("reviewer")
         answer = project.config.answers[-1].value
         comment = None if project.config.comment == "off" else "checked"
@@ -478,8 +426,7 @@ def test_project_files_import_exactly_and_refuse_newer_ones(
     raw = json.loads((EXAMPLES / "registration-review.json").read_text())
     raw["format"] = "naesview-project-file/3"
     newer.write_text(json.dumps(raw))
-    with start_browser_app(tmp_path / "home") as app, new_page(browser, errors) as page:
-        page.goto(app.url)
+    with wide_app_page(browser, tmp_path / "home", errors) as (app, page):
         sign_in(page, server, owner)
         page.click("[data-testid=owner-entry]")
         page.wait_for_selector("[data-testid=owner-new]")

@@ -9,16 +9,10 @@ key, and find the review on the server; a restarted app resumes at the next case
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from naesview_wire import (
@@ -32,275 +26,21 @@ from naesview_wire import (
     Viewport,
     ViewportGrid,
 )
-from tests.e2e.conftest import start_browser_app
-from tests.sync_server import SignedInUser, SyncServer, sqlite_url, start_sync_server
-
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "data"
-MINI = SHARED / "mini.zip"
-CHROMIUM = "/usr/bin/chromium"
-VIEW = {"width": 1280, "height": 800}
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-
-INSTRUCTIONS = """# How to review
-
-Check the **prostate mask** on every slice.
-
-- Press `1` when the mask is good
-- Press `2` when it leaks or misses tissue
-
-<script>window.__injected = true</script>
-[guide](javascript:alert(1))
-"""
-
-
-def review_config() -> ProjectConfig:
-    """Three views of the image: axial with the mask overlaid, coronal, sagittal."""
-    return ProjectConfig(
-        question="Is the mask acceptable?",
-        viewports=ViewportGrid(
-            rows=1,
-            columns=3,
-            viewports=(
-                Viewport(
-                    orientation="axial",
-                    layers=(
-                        Layer(volume="image.nii.gz"),
-                        Layer(volume="mask.nii.gz", is_mask=True, colour="#ff3030", opacity=0.4),
-                    ),
-                ),
-                Viewport(orientation="coronal", layers=(Layer(volume="image.nii.gz"),)),
-                Viewport(orientation="sagittal", layers=(Layer(volume="image.nii.gz"),)),
-            ),
-        ),
-        answers=(
-            AnswerOption(value="good", label="Mask is good", key=1),
-            AnswerOption(value="bad", label="Mask needs work", key=2),
-        ),
-        label=CaseLabel(),
-        comment="optional",
-        timing=True,
-    )
-
-
-def thumbnail_png() -> bytes:
-    """A 96×96 PNG: the middle axial slice of mini.zip's case3 (the MNI template)."""
-    import io
-
-    from PIL import Image
-
-    array = canonical_volume("case3", "image.nii.gz")
-    middle = np.ascontiguousarray(array[array.shape[0] // 2], dtype=np.uint8)
-    out = io.BytesIO()
-    Image.fromarray(middle).resize((96, 96)).save(out, format="PNG")
-    return out.getvalue()
-
-
-def mini_fingerprint() -> str:
-    from naesview_app.datasets.dataset import open_dataset
-
-    dataset = open_dataset(MINI)
-    try:
-        return dataset.fingerprint
-    finally:
-        dataset.close()
-
-
-@dataclass
-class Stack:
-    server: SyncServer
-    owner: SignedInUser
-    reviewer: SignedInUser
-    project_id: int
-
-
-@contextmanager
-def review_stack(folder: Path, *, config: ProjectConfig | None = None) -> Iterator[Stack]:
-    """A sync server (SQLite) with an owner's project on mini.zip and a reviewer who joined it."""
-    with start_sync_server(sqlite_url(folder)) as server:
-        owner = server.new_user("owner")
-        detail = owner.client.create_project(
-            ProjectCreate(
-                public=ProjectPublic(
-                    title="Prostate masks",
-                    short_description="Check the automatic prostate segmentation, case by case.",
-                    thumbnail=thumbnail_png(),
-                ),
-                private=ProjectPrivate(instructions_md=INSTRUCTIONS),
-                config=config or review_config(),
-                fingerprint=mini_fingerprint(),
-                case_count=4,
-                status="open",
-            )
-        )
-        reviewer = server.new_user("reviewer")
-        reviewer.client.accept_invitation(owner.client.create_invitation(detail.id).code)
-        yield Stack(server, owner, reviewer, detail.id)
-
-
-# -- expected pixels, computed independently of the UI ------------------------------------------
-
-
-def canonical_volume(case: str, volume: str) -> np.ndarray:
-    """The canonical LPS [z, y, x] array of a mini.zip volume, checked against manifest.json."""
-    import zipfile
-
-    import SimpleITK as sitk
-
-    manifest = json.loads((SHARED / "manifest.json").read_text())
-    dataset = next(d for d in manifest["datasets"] if d["dataset"] == "mini.zip")
-    expected = next(
-        v
-        for c in dataset["cases"]
-        if c["name"] == case
-        for v in c["volumes"]
-        if v["name"] == volume
-    )
-    with zipfile.ZipFile(MINI) as archive, _temp_file(volume) as path:
-        path.write_bytes(archive.read(f"{case}/{volume}"))
-        image = sitk.DICOMOrient(sitk.ReadImage(str(path)), "LPS")
-    array = sitk.GetArrayFromImage(image)
-    check = np.ascontiguousarray(array, "<f4")
-    assert hashlib.sha256(check.tobytes()).hexdigest() == expected["sha256"]
-    assert list(array.shape) == expected["shape"]
-    return array
-
-
-@contextmanager
-def _temp_file(name: str) -> Iterator[Path]:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        yield Path(folder) / Path(name).name
-
-
-def displayed_slice(array: np.ndarray, orientation: str, index: int) -> np.ndarray:
-    """The slice as DESIGN.md says it is displayed: rows top to bottom, columns left to right."""
-    if orientation == "axial":
-        return array[index]
-    if orientation == "coronal":
-        return array[:, index, :][::-1]
-    return array[:, :, index][::-1]
-
-
-def windowed(values: np.ndarray, center: float, width: float) -> np.ndarray:
-    """Grey levels by the UI's definition (ui/src/windowing.js), in float64."""
-    grey = np.floor((values.astype(np.float64) - (center - width / 2)) * 255 / width + 0.5)
-    return np.clip(grey, 0, 255)
-
-
-def with_mask(grey: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int], opacity: float):
-    rgb = np.repeat(grey[..., None], 3, axis=2)
-    inside = mask > 0
-    for channel, value in enumerate(colour):
-        blended = np.floor(rgb[..., channel] * (1 - opacity) + value * opacity + 0.5)
-        rgb[..., channel] = np.where(inside, blended, rgb[..., channel])
-    return rgb
-
-
-# -- the page -----------------------------------------------------------------------------------
-
-READ_VIEWPORT = """(i) => {
-  const viewer = window.naesview.review.viewer;
-  viewer.renderNow();
-  const info = viewer.viewportInfo(i);
-  const canvas = viewer.canvas(i);
-  const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-  const { fit, geom } = info;
-  const rgb = [];
-  for (let v = 0; v < geom.height; v++) {
-    for (let u = 0; u < geom.width; u++) {
-      const x = Math.floor(fit.left + (u + 0.5) * fit.pxW);
-      const y = Math.floor(fit.top + (v + 0.5) * fit.pxH);
-      const outside = x < 0 || y < 0 || x >= canvas.width || y >= canvas.height;
-      if (outside) { rgb.push(-1, -1, -1); continue; }
-      const o = (y * canvas.width + x) * 4;
-      rgb.push(pixels[o], pixels[o + 1], pixels[o + 2]);
-    }
-  }
-  const state = viewer.getState();
-  const volume = state.viewports[i].layers[0].volume;
-  return { status: info.status, orientation: geom.orientation, index: geom.index,
-    width: geom.width, height: geom.height, pxW: fit.pxW, pxH: fit.pxH, rgb,
-    window: { center: state.windows[volume].center, width: state.windows[volume].width } };
-}"""
-
-
-def read_viewport(page, index: int) -> dict:
-    shown = page.evaluate(READ_VIEWPORT, index)
-    shown["rgb"] = np.array(shown["rgb"], dtype=np.int64).reshape(
-        shown["height"], shown["width"], 3
-    )
-    return shown
-
-
-def assert_shows(shown: dict, expected_rgb: np.ndarray, what: str) -> None:
-    """Every voxel on screen within one grey level of the expected colour (voxels zoomed or
-    panned off the canvas are read as -1 and skipped)."""
-    assert shown["status"] == "ok", what
-    assert shown["rgb"].shape == expected_rgb.shape, what
-    visible = shown["rgb"][..., 0] >= 0
-    assert visible.mean() > 0.2, f"{what}: only {visible.mean():.0%} of the slice is on screen"
-    diff = np.abs(shown["rgb"] - expected_rgb)[visible]
-    bad = int((diff > 1).sum())
-    assert bad == 0, f"{what}: {bad} channel values differ by more than 1 (max {diff.max()})"
-
-
-def outline_of(mask_slice: np.ndarray) -> np.ndarray:
-    """Inside voxels with an outside 4-neighbour in the slice, or on its border."""
-    inside = mask_slice > 0
-    padded = np.pad(inside, 1, constant_values=False)
-    interior = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
-    interior &= inside
-    interior[0, :] = interior[-1, :] = interior[:, 0] = interior[:, -1] = False
-    return inside & ~interior
-
-
-def expected_view(
-    array, shown, mask=None, colour=(255, 48, 48), opacity=0.4, outline=False
-) -> np.ndarray:
-    values = displayed_slice(array, shown["orientation"], shown["index"])
-    grey = windowed(values, shown["window"]["center"], shown["window"]["width"])
-    if mask is None:
-        return np.repeat(grey[..., None], 3, axis=2)
-    drawn = displayed_slice(mask, shown["orientation"], shown["index"])
-    return with_mask(grey, outline_of(drawn) if outline else drawn, colour, opacity)
-
-
-def wait_case(page, index: int) -> None:
-    page.wait_for_function(
-        """(i) => { const r = window.naesview.review; if (!r || r.index !== i) return false;
-           const v = r.viewer; v.renderNow();
-           return [0, 1, 2].every((k) => v.viewportInfo(k)?.status === "ok"); }""",
-        arg=index,
-        timeout=20000,
-    )
-
-
-def wait_reviews(stack: Stack, count: int, timeout: float = 20, project_id=None) -> list:
-
-    deadline = time.monotonic() + timeout
-    records: list = []
-    while time.monotonic() < deadline:
-        records = stack.owner.client.list_reviews(project_id or stack.project_id)
-        if len(records) >= count:
-            return records
-        time.sleep(0.2)
-    raise AssertionError(f"{len(records)} reviews on the server after {timeout} s, wanted {count}")
-
-
-def shot(page, name: str, folder: Path) -> Path:
-    """A 1280×800 screenshot, taken once the page has painted twice."""
-    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    path = folder / name
-    page.screenshot(path=str(path))
-    if os.environ.get("NAESVIEW_UPDATE_SCREENSHOTS"):  # refresh the documentation's pictures
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / name))
-    return path
-
-
-# -- fixtures -----------------------------------------------------------------------------------
+from tests.e2e.helpers import (
+    MINI,
+    Stack,
+    app_page,
+    assert_shows,
+    canonical_volume,
+    displayed_slice,
+    expected_view,
+    read_viewport,
+    review_stack,
+    shot,
+    sign_in,
+    wait_case,
+    wait_reviews,
+)
 
 
 @pytest.fixture(scope="module")
@@ -314,55 +54,11 @@ def app_home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("app-home")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@contextmanager
-def new_page(browser, errors: list[str]):
-    # bypass_csp: Playwright's wait_for_function evaluates strings, which the app's CSP forbids.
-    context = browser.new_context(viewport=VIEW, bypass_csp=True)
-    page = context.new_page()
-    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-    page.on(
-        "console",
-        lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
-    )
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-# -- tests --------------------------------------------------------------------------------------
-
-
-def sign_in(page, stack: Stack) -> None:
-    page.wait_for_selector("#server, [data-testid=sign-out]", timeout=15000)
-    if page.locator("[data-testid=sign-out]").count():
-        page.click("[data-testid=sign-out]")
-    page.fill("#server", stack.server.base_url)
-    page.fill("#username", stack.reviewer.user.username)
-    page.fill("#password", stack.reviewer.password)
-    page.click("form.signin button[type=submit]")
-
-
 def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) -> None:
     errors: list[str] = []
     image = canonical_volume("case1", "image.nii.gz")
     mask = canonical_volume("case1", "mask.nii.gz")
-    with start_browser_app(app_home) as app, new_page(browser, errors) as page:
-        page.goto(app.url)
+    with app_page(browser, app_home, errors) as (_, page):
         # The token leaves the address bar at once.
         page.wait_for_selector("#server", timeout=15000)
         assert "token=" not in page.url
@@ -377,7 +73,7 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
         assert "\n" not in page.inner_text(".error-line").strip()
         assert page.locator("#server").count() == 1
 
-        sign_in(page, stack)
+        sign_in(page, stack.server, stack.reviewer)
         card = page.wait_for_selector("[data-testid=project-card]", timeout=15000)
         assert "Prostate masks" in card.inner_text()
         assert "Check the automatic prostate segmentation" in card.inner_text()
@@ -544,8 +240,7 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
 
 def test_restart_resumes_at_the_next_case(stack: Stack, app_home: Path, browser) -> None:
     errors: list[str] = []
-    with start_browser_app(app_home) as app, new_page(browser, errors) as page:
-        page.goto(app.url)
+    with app_page(browser, app_home, errors) as (_, page):
         # Still signed in (the session is kept by the app), and the dataset is remembered.
         page.wait_for_selector("[data-testid=project-card]", timeout=15000).click()
         start = page.wait_for_selector("[data-testid=start-review]", timeout=20000)
@@ -633,9 +328,8 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
     errors: list[str] = []
     image = canonical_volume("case1", "image.nii.gz")
     mask = canonical_volume("case1", "mask.nii.gz")
-    with start_browser_app(tmp_path / "home") as app, new_page(browser, errors) as page:
-        page.goto(app.url)
-        sign_in(page, stack)
+    with app_page(browser, tmp_path / "home", errors) as (_, page):
+        sign_in(page, stack.server, stack.reviewer)
         page.wait_for_selector("[data-testid=project-card]", timeout=15000)
         second = page.locator("[data-testid=project-card]", has_text="Mask or prediction")
         assert second.count() == 0
@@ -701,12 +395,7 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
         )
         page.click("[data-testid=start-review]")
 
-        page.wait_for_function(
-            """() => { const r = window.naesview.review; if (!r || r.index !== 0) return false;
-               r.viewer.renderNow();
-               return [0, 1, 2, 3].every((k) => r.viewer.viewportInfo(k)?.status === "ok"); }""",
-            timeout=20000,
-        )
+        wait_case(page, 0, viewports=(0, 1, 2, 3))
         assert page.inner_text("[data-testid=case-label]").strip() == "1"
         assert "prediction" in page.inner_text("[data-testid=case-problems]")
         assert page.locator(".viewport").count() == 4
@@ -733,11 +422,7 @@ def test_warnings_required_comment_and_view_tools(stack: Stack, browser, tmp_pat
         assert page.evaluate("() => window.__ext.masks") == [0]
         assert page.evaluate("() => window.__ext.shown")[:2] == [0, 1]
         page.keyboard.press("ArrowLeft")
-        page.wait_for_function(
-            """() => { const r = window.naesview.review; if (r.index !== 0) return false;
-               r.viewer.renderNow(); return r.viewer.viewportInfo(2)?.status === "ok"; }""",
-            timeout=20000,
-        )
+        wait_case(page, 0, viewports=(2,))
 
         # Zoom with ctrl+wheel around the pointer: voxels grow, what is shown stays exact.
         box = page.locator(".viewport").nth(2).bounding_box()

@@ -18,14 +18,13 @@ import pytest
 
 from naesview_app.imaging.brush import PackedMask, mask_metrics, paint_stroke, unpack_mask
 from naesview_wire import AnswerOption, BrushConfig, Layer, ProjectConfig, Viewport, ViewportGrid
-from tests.e2e.conftest import start_browser_app
-from tests.e2e.test_review_ui import (
+from tests.e2e.helpers import (
     MINI,
+    app_page,
     assert_shows,
-    browser,  # noqa: F401  (the module-scoped Chromium fixture)
     canonical_volume,
+    choose_dataset,
     expected_view,
-    new_page,
     read_viewport,
     review_stack,
     shot,
@@ -67,11 +66,9 @@ def folder(path: Path) -> Path:
 
 
 def open_first_case(page, stack) -> None:
-    sign_in(page, stack)
-    page.wait_for_selector("[data-testid=project-card]", timeout=15000).click()
-    page.fill("#dataset-path", str(MINI))
-    page.click(".path-form button[type=submit]")
-    page.wait_for_selector("[data-testid=start-review]", timeout=20000).click()
+    sign_in(page, stack.server, stack.reviewer)
+    choose_dataset(page, MINI)
+    page.click("[data-testid=start-review]")
     wait_case(page, 0)
 
 
@@ -146,16 +143,14 @@ def metrics_text(original: np.ndarray, edited: np.ndarray) -> str:
     return f"Added {m.added} · Removed {m.removed} · Dice {m.dice:.3f}"
 
 
-def test_paint_undo_redo_erase_and_answer(tmp_path: Path, browser) -> None:  # noqa: F811
+def test_paint_undo_redo_erase_and_answer(tmp_path: Path, browser) -> None:
     errors: list[str] = []
     image = canonical_volume("case1", "image.nii.gz")
     original = (canonical_volume("case1", MASK) != 0).astype(np.uint8)
     with (
         review_stack(folder(tmp_path / "sync"), config=brush_config()) as stack,
-        start_browser_app(tmp_path / "home") as app,
-        new_page(browser, errors) as page,
+        app_page(browser, tmp_path / "home", errors) as (_, page),
     ):
-        page.goto(app.url)
         open_first_case(page, stack)
         panel = page.locator("[data-testid=brush-panel]")
         assert panel.is_visible()
@@ -254,14 +249,12 @@ def test_paint_undo_redo_erase_and_answer(tmp_path: Path, browser) -> None:  # n
         assert errors == []
 
 
-def test_no_brush_controls_without_brush_editing(tmp_path: Path, browser) -> None:  # noqa: F811
+def test_no_brush_controls_without_brush_editing(tmp_path: Path, browser) -> None:
     errors: list[str] = []
     with (
         review_stack(folder(tmp_path / "sync")) as stack,
-        start_browser_app(tmp_path / "home") as app,
-        new_page(browser, errors) as page,
+        app_page(browser, tmp_path / "home", errors) as (_, page),
     ):
-        page.goto(app.url)
         open_first_case(page, stack)
         assert page.locator("[data-testid=brush-panel]").count() == 0
         assert page.evaluate("() => window.naesview.brush ?? null") is None

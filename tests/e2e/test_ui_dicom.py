@@ -6,32 +6,25 @@ view compared pixel by pixel with the windowed canonical array computed here wit
 from __future__ import annotations
 
 import hashlib
-import json
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from naesview_wire import (
-    AnswerOption,
-    Layer,
-    ProjectConfig,
-    ProjectCreate,
-    ProjectPrivate,
-    ProjectPublic,
-    Viewport,
-    ViewportGrid,
-)
-from tests.e2e.conftest import start_browser_app
-from tests.e2e.test_review_ui import (  # noqa: F401
+from naesview_wire import AnswerOption, Layer, ProjectConfig, ProjectPublic, Viewport, ViewportGrid
+from tests.e2e.helpers import (
     SHARED,
+    app_page,
     assert_shows,
-    browser,
+    choose_dataset,
     expected_view,
-    new_page,
+    fingerprint_of,
+    manifest_volume,
+    publish,
     read_viewport,
     sign_in,
+    wait_case,
 )
 from tests.sync_server import sqlite_url, start_sync_server
 
@@ -53,15 +46,7 @@ def canonical_dicom(case: str, volume: str, folder: Path) -> np.ndarray:
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(reader.GetGDCMSeriesFileNames(str(target)))
     array = sitk.GetArrayFromImage(sitk.DICOMOrient(reader.Execute(), "LPS"))
-    manifest = json.loads((SHARED / "manifest.json").read_text())
-    dataset = next(d for d in manifest["datasets"] if d["dataset"] == "dicom_multiseq.zip")
-    expected = next(
-        v
-        for c in dataset["cases"]
-        if c["name"] == case
-        for v in c["volumes"]
-        if v["name"] == volume
-    )
+    expected = manifest_volume("dicom_multiseq.zip", case, volume)
     checked = np.ascontiguousarray(array, "<f4")
     assert hashlib.sha256(checked.tobytes()).hexdigest() == expected["sha256"], volume
     return array
@@ -69,13 +54,6 @@ def canonical_dicom(case: str, volume: str, folder: Path) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def dicom_project(tmp_path_factory):
-    from naesview_app.datasets.dataset import open_dataset
-
-    dataset = open_dataset(DICOM)
-    try:
-        fingerprint = dataset.fingerprint
-    finally:
-        dataset.close()
     config = ProjectConfig(
         viewports=ViewportGrid(
             rows=2,
@@ -89,39 +67,21 @@ def dicom_project(tmp_path_factory):
         comment="off",
     )
     with start_sync_server(sqlite_url(tmp_path_factory.mktemp("sync"))) as server:
-        owner = server.new_user("owner")
-        detail = owner.client.create_project(
-            ProjectCreate(
-                public=ProjectPublic(title="DICOM series"),
-                private=ProjectPrivate(),
-                config=config,
-                fingerprint=fingerprint,
-                case_count=2,
-                status="open",
-            )
+        yield publish(
+            server,
+            config,
+            fingerprint=fingerprint_of(DICOM),
+            case_count=2,
+            public=ProjectPublic(title="DICOM series"),
         )
-        reviewer = server.new_user("reviewer")
-        reviewer.client.accept_invitation(owner.client.create_invitation(detail.id).code)
-        yield server, reviewer
 
 
-def test_dicom_series_display_exactly(dicom_project, browser, tmp_path: Path) -> None:  # noqa: F811
-    server, reviewer = dicom_project
-
-    class Who:
-        pass
-
-    who = Who()
-    who.server, who.reviewer = server, reviewer
+def test_dicom_series_display_exactly(dicom_project, browser, tmp_path: Path) -> None:
     arrays = {v: canonical_dicom("patient10", v, tmp_path / "dicom") for v, _ in VIEWS}
     errors: list[str] = []
-    with start_browser_app(tmp_path / "home") as app, new_page(browser, errors) as page:
-        page.goto(app.url)
-        sign_in(page, who)
-        page.wait_for_selector("[data-testid=project-card]", timeout=15000).click()
-        page.fill("#dataset-path", str(DICOM))
-        page.click(".path-form button[type=submit]")
-        page.wait_for_selector("[data-testid=fingerprint-ok]", timeout=30000)
+    with app_page(browser, tmp_path / "home", errors) as (_, page):
+        sign_in(page, dicom_project.server, dicom_project.reviewer)
+        choose_dataset(page, DICOM, until="[data-testid=fingerprint-ok]")
         # patient2 has none of these series: listed, and its views say so.
         assert "patient2" in page.inner_text("[data-testid=missing-volumes]")
         page.click("[data-testid=start-review]")
@@ -129,12 +89,7 @@ def test_dicom_series_display_exactly(dicom_project, browser, tmp_path: Path) ->
         page.wait_for_selector(".viewport >> nth=0 >> .vp-status:not([hidden])", timeout=15000)
         assert "T1_sag is not in this case" in page.inner_text(".viewport >> nth=0 >> .vp-status")
         page.keyboard.press("ArrowRight")
-        page.wait_for_function(
-            """() => { const r = window.naesview.review; if (r.index !== 1) return false;
-               r.viewer.renderNow();
-               return [0, 1, 2, 3].every((k) => r.viewer.viewportInfo(k)?.status === "ok"); }""",
-            timeout=30000,
-        )
+        wait_case(page, 1, viewports=(0, 1, 2, 3), timeout=30000)
         assert page.inner_text("[data-testid=case-label]").strip() == "patient10"
         state = page.evaluate(
             """() => Object.values(window.naesview.review.viewer.getState().volumes).map((v) =>

@@ -15,21 +15,15 @@ import numpy as np
 import pytest
 
 from naesview_app.datasets.synthetic import ct_phantom, write_ct_dataset
-from naesview_wire import (
-    AnswerOption,
-    Layer,
-    ProjectConfig,
-    ProjectCreate,
-    ProjectPrivate,
-    ProjectPublic,
-    Viewport,
-    ViewportGrid,
-)
-from tests.e2e.conftest import start_browser_app
-from tests.e2e.test_review_ui import (
+from naesview_wire import AnswerOption, Layer, ProjectConfig, ProjectPublic, Viewport, ViewportGrid
+from tests.e2e.helpers import (
+    Stack,
+    app_page,
     assert_shows,
+    choose_dataset,
     expected_view,
-    new_page,
+    fingerprint_of,
+    publish,
     read_viewport,
     sign_in,
 )
@@ -61,20 +55,6 @@ def ct_zip(tmp_path_factory) -> Path:
     )
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 def ct_config() -> ProjectConfig:
     return ProjectConfig(
         viewports=ViewportGrid(
@@ -97,48 +77,23 @@ def ct_config() -> ProjectConfig:
 
 
 @pytest.fixture(scope="module")
-def ct_stack(tmp_path_factory, ct_zip: Path) -> Iterator[tuple]:
-    from naesview_app.datasets.dataset import open_dataset
-
-    dataset = open_dataset(ct_zip)
-    try:
-        fingerprint = dataset.fingerprint
-    finally:
-        dataset.close()
+def ct_stack(tmp_path_factory, ct_zip: Path) -> Iterator[Stack]:
     with start_sync_server(sqlite_url(tmp_path_factory.mktemp("sync"))) as server:
-        owner = server.new_user("owner")
-        detail = owner.client.create_project(
-            ProjectCreate(
-                public=ProjectPublic(title="CT lesions", short_description="Large volumes."),
-                private=ProjectPrivate(),
-                config=ct_config(),
-                fingerprint=fingerprint,
-                case_count=1,
-                status="open",
-            )
+        yield publish(
+            server,
+            ct_config(),
+            fingerprint=fingerprint_of(ct_zip),
+            case_count=1,
+            public=ProjectPublic(title="CT lesions", short_description="Large volumes."),
         )
-        reviewer = server.new_user("reviewer")
-        reviewer.client.accept_invitation(owner.client.create_invitation(detail.id).code)
-        yield server, reviewer
 
 
 def test_large_ct_slice_is_exact_and_redraws_fast(ct_stack, ct_zip: Path, browser, tmp_path):
-    server, reviewer = ct_stack
-
-    class Stack:  # what sign_in needs
-        pass
-
-    stack = Stack()
-    stack.server, stack.reviewer = server, reviewer
     image, mask = ct_phantom(SHAPE, seed=1)  # case1 of write_ct_dataset
     errors: list[str] = []
-    with start_browser_app(tmp_path / "home") as app, new_page(browser, errors) as page:
-        page.goto(app.url)
-        sign_in(page, stack)
-        page.wait_for_selector("[data-testid=project-card]", timeout=15000).click()
-        page.fill("#dataset-path", str(ct_zip))
-        page.click(".path-form button[type=submit]")
-        page.wait_for_selector("[data-testid=fingerprint-ok]", timeout=30000)
+    with app_page(browser, tmp_path / "home", errors) as (_, page):
+        sign_in(page, ct_stack.server, ct_stack.reviewer)
+        choose_dataset(page, ct_zip, until="[data-testid=fingerprint-ok]")
         page.click("[data-testid=start-review]")
         page.wait_for_function(
             """() => { const r = window.naesview.review;

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from naesview_wire import AnswerOption, Layer, ProjectConfig, Viewport, ViewportGrid
-from tests.e2e.conftest import start_browser_app
-from tests.e2e.test_review_ui import MINI, browser, new_page, review_stack, sign_in  # noqa: F401
+from tests.e2e.helpers import MINI, app_page, choose_dataset, review_stack, sign_in, wait_case
 
 OVERLAPS = """() => {
   const visible = (e) => {
@@ -71,24 +70,16 @@ def grid_config(rows: int, columns: int, answers: int) -> ProjectConfig:
     )
 
 
-def test_nothing_overlaps_in_a_4x4_grid_with_nine_answers(browser, tmp_path: Path) -> None:  # noqa: F811
+def test_nothing_overlaps_in_a_4x4_grid_with_nine_answers(browser, tmp_path: Path) -> None:
     errors: list[str] = []
     with (
         review_stack(tmp_path, config=grid_config(4, 4, 9)) as stack,
-        start_browser_app(tmp_path / "home") as app,
-        new_page(browser, errors) as page,
+        app_page(browser, tmp_path / "home", errors) as (_, page),
     ):
-        page.goto(app.url)
-        sign_in(page, stack)
-        page.wait_for_selector("[data-testid=project-card]", timeout=15000).click()
-        page.fill("#dataset-path", str(MINI))
-        page.click(".path-form button[type=submit]")
+        sign_in(page, stack.server, stack.reviewer)
+        choose_dataset(page, MINI)
         page.click("[data-testid=start-review]")
-        page.wait_for_function(
-            """() => { const r = window.naesview.review; if (!r || r.index !== 0) return false;
-               r.viewer.renderNow(); return r.viewer.viewportInfo(15)?.status === "ok"; }""",
-            timeout=20000,
-        )
+        wait_case(page, 0, viewports=(15,))
         assert page.locator(".viewport").count() == 16
         assert page.locator(".answer").count() == 9
         assert page.evaluate(OVERLAPS) == []

@@ -12,56 +12,18 @@ import io
 import json
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.e2e.conftest import SCREEN
+
 ROOT = Path(__file__).resolve().parents[2]
-SCREEN = (1280, 800)
-
-
-@pytest.fixture
-def xvfb() -> Iterator[str]:
-    """A private X server on a free display (Xvfb picks it: -displayfd)."""
-    if shutil.which("Xvfb") is None:
-        pytest.fail("Xvfb is not installed; run `make system-deps` (Debian package xvfb)")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write_fd),
-            "-screen",
-            "0",
-            f"{SCREEN[0]}x{SCREEN[1]}x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as pipe:
-            number = _read_line_with_timeout(pipe, 15)
-        if not number.strip().isdigit():
-            pytest.fail(f"Xvfb did not start (said {number!r})")
-        yield f":{number.strip()}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
 
 
 def test_window_opens_reaches_bridge_draws_and_closes(xvfb: str, tmp_path: Path) -> None:
@@ -180,14 +142,6 @@ def _tree_rss_mib(pid: int) -> float:
     return total / 1024
 
 
-def _read_line_with_timeout(pipe: io.TextIOBase, timeout: float) -> str:
-    box: list[str] = []
-    reader = threading.Thread(target=lambda: box.append(pipe.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    return box[0] if box else ""
-
-
 # -- the driver (runs in the subprocess) ----------------------------------------------------
 
 _ROUNDTRIP_JS = """
@@ -261,8 +215,8 @@ _CANVAS_STATS_JS = """() => Array.from(document.querySelectorAll('canvas')).map(
 })"""
 
 
-def test_demo_url_shows_non_blank_viewports_without_clicks(tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
+def test_demo_url_shows_non_blank_viewports_without_clicks(browser, tmp_path: Path) -> None:
+    from tests.e2e.helpers import new_page  # not at the top: the window driver runs this file
 
     demo = subprocess.Popen(
         [
@@ -299,13 +253,12 @@ def test_demo_url_shows_non_blank_viewports_without_clicks(tmp_path: Path) -> No
                 pytest.fail("demo printed no URL:\n" + "".join(output))
             if "?token=" in line:
                 url = line.split()[-1]
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
-            )
-            page = browser.new_page(viewport={"width": SCREEN[0], "height": SCREEN[1]})
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
+        errors: list[str] = []
+        viewport = {"width": SCREEN[0], "height": SCREEN[1]}
+        # As a user's browser loads it: the app's CSP in force, page errors recorded.
+        with new_page(
+            browser, errors, viewport=viewport, bypass_csp=False, console_errors=False
+        ) as page:
             page.goto(url)
             deadline = time.monotonic() + 90
             stats: list[dict] = []
@@ -315,7 +268,6 @@ def test_demo_url_shows_non_blank_viewports_without_clicks(tmp_path: Path) -> No
                     break
                 page.wait_for_timeout(250)
             page.screenshot(path=str(tmp_path / "demo.png"))
-            browser.close()
         assert any(s["distinct"] >= 8 for s in stats), f"no viewport shows an image: {stats}"
         assert errors == []
     finally:
