@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from naesview_app.sync import Forbidden, SignedOut
+from sync_api.cli import build_parser
 from tests.sync_server import (
     ADMIN_PASSWORD,
     ROOT,
@@ -25,6 +26,7 @@ from tests.sync_server import (
     start_sync_server,
 )
 
+GUIDE = ROOT / "docs" / "admin.md"
 # The console script `pip install 'naesview[server]'` creates, not `python -m`.
 CONSOLE_SCRIPT = Path(sys.executable).parent / "naesview-sync"
 
@@ -190,3 +192,15 @@ def test_passwords_never_on_the_command_line_and_errors_are_one_line(fresh_datab
             )
         assert user.client.me().id == user.user.id  # none of the failures touched the account
         server.client().sign_in(name, user.password)
+
+
+def test_every_command_is_in_the_admin_guide():
+    """The guide's ```sh lines are parsed by test_admin_guide.py; here: none is missing."""
+    subcommands = next(
+        action for action in build_parser()._actions if action.dest == "command"
+    ).choices
+    assert subcommands is not None
+    guide = GUIDE.read_text()
+    missing = [name for name in subcommands if f"naesview-sync {name}" not in guide]
+    assert not missing, f"document these in docs/admin.md: {missing}"
+    assert "set-password bob --password-stdin" in guide
