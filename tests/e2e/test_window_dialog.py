@@ -12,14 +12,10 @@ The window runs in its own subprocess (this file run as a script is the driver: 
 once per process, and a hung GUI must not hang the run). The test sends it JavaScript to run in
 the page, one JSON line at a time, and drives the dialogs from outside with xdotool, as a user
 would; every wait has a timeout (`xdotool search --sync` under `timeout`, polls with deadlines).
-
-The Xvfb start-up is a copy of the one in test_window_smoke.py (tests/e2e helpers are being
-gathered into conftest.py; this copy should move there too).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import queue
@@ -37,51 +33,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = (ROOT.parent / "shared" / "data" / "mini.zip").resolve()
-SCREEN = (1280, 800)
 
 
-# -- Xvfb (copied from test_window_smoke.py) --------------------------------------------------
+# -- Xvfb (the `xvfb` fixture of conftest.py) ---------------------------------------------------
 
 
 @pytest.fixture
-def xvfb() -> Iterator[str]:
-    """A private X server on a free display (Xvfb picks it: -displayfd)."""
-    if shutil.which("Xvfb") is None:
-        pytest.fail("Xvfb is not installed; run `make system-deps` (Debian package xvfb)")
+def xvfb(xvfb: str) -> str:
+    """conftest.py's private X server, once xdotool (which drives the dialogs) is known to be
+    installed."""
     if shutil.which("xdotool") is None:
         pytest.fail("xdotool is not installed; run `make system-deps` (Debian package xdotool)")
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        [
-            *("Xvfb", "-displayfd", str(write_fd), "-nolisten", "tcp"),
-            *("-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24"),
-        ],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    try:
-        with os.fdopen(read_fd) as pipe:
-            number = _read_line_with_timeout(pipe, 15)
-        if not number.strip().isdigit():
-            pytest.fail(f"Xvfb did not start (said {number!r})")
-        yield f":{number.strip()}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
-
-
-def _read_line_with_timeout(pipe: io.TextIOBase, timeout: float) -> str:
-    box: list[str] = []
-    reader = threading.Thread(target=lambda: box.append(pipe.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    return box[0] if box else ""
+    return xvfb
 
 
 # -- the window, driven from the test -----------------------------------------------------------
@@ -310,7 +273,7 @@ FILE_INPUT = "^Select File$"  # WebKitGTK's chooser for an <input type=file>
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    from tests.e2e.test_review_ui import review_stack
+    from tests.e2e.helpers import review_stack
 
     with review_stack(tmp_path_factory.mktemp("sync")) as running:
         yield running
