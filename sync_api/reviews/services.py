@@ -86,6 +86,12 @@ def review_problem(review: Review, project: ProjectRow, config: ProjectConfig) -
         return f"{where}: this project requires a comment; write one and submit again"
     if config.comment == "off" and review.comment:
         return f"{where}: comments are off in config version {review.config_version}; leave it out"
+    if not config.timing and review.elapsed_ms is not None:
+        # The owner chose not to record reviewers' time: the server does not store it either.
+        return (
+            f"{where}: timing is off in config version {review.config_version}; "
+            "leave elapsed_ms out"
+        )
     if review.masks:
         if config.brush is None:
             return f"{where}: config version {review.config_version} has no brush editing"

@@ -145,6 +145,23 @@ def test_server_checks_answers_cases_versions_and_masks(sync_server: SyncServer)
     assert len(reviewer.client.list_reviews(project.id, all_revisions=True)) == 2
 
 
+def test_server_keeps_no_time_when_the_config_has_timing_off(sync_server: SyncServer):
+    owner, reviewer, project = project_with_reviewer(sync_server, case_count=3)
+    untimed = msgspec.structs.replace(sample_config(), timing=False)
+    assert owner.client.add_config_version(project.id, untimed).version == 2
+    submit = reviewer.client.submit_review
+    with pytest.raises(BadRequest, match="timing is off in config version 2; leave elapsed_ms out"):
+        submit(sample_review(project.id, 0, config_version=2))
+    untimed_review = msgspec.structs.replace(
+        sample_review(project.id, 0, config_version=2), elapsed_ms=None
+    )
+    record = submit(untimed_review)
+    assert record.review.elapsed_ms is None
+    assert submit(sample_review(project.id, 1, config_version=1)).review.elapsed_ms == 1200
+    exported = owner.client.export_json(project.id).reviews
+    assert [(r.case_id, r.elapsed_ms) for r in exported] == [(0, None), (1, 1200)]
+
+
 def test_privacy_between_reviewers_and_projects(sync_server: SyncServer):
     owner, reviewer, project = project_with_reviewer(sync_server)
     draft = owner.client.create_project(sample_project(title="Secret draft", status="draft"))
