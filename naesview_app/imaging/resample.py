@@ -64,6 +64,7 @@ def resample_to(volume: Volume, reference: Volume, *, is_mask: bool) -> Volume:
         stored_dtype=volume.stored_dtype,
         slope=volume.slope if is_mask else 1.0,
         intercept=volume.intercept if is_mask else 0.0,
+        window=volume.window,  # scaled units: still right for the resampled values
     )
 
 

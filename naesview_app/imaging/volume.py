@@ -52,6 +52,9 @@ class Volume:
     slope: float = 1.0
     intercept: float = 0.0
     reorientation: Reorientation = field(default_factory=Reorientation)
+    window: tuple[float, float] | None = None
+    """(center, width) the file suggests for display, in scaled units (DICOM Window Center and
+    Window Width); None: the viewer picks one from percentiles."""
 
     @property
     def shape(self) -> tuple[int, int, int]:

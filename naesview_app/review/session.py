@@ -55,7 +55,8 @@ class LoadedLayer:
     volume: Volume
     is_mask: bool
     window: tuple[float, float]
-    """(center, width) from percentiles; masks get (0.5, 1)."""
+    """(center, width): the file's own (DICOM Window Center/Width) when it has one, else from
+    percentiles; masks get (0.5, 1)."""
     growing: GrowingVolume | None = None
     """Set while a large volume is still being decoded slice by slice (`progressive`)."""
 
@@ -359,6 +360,8 @@ class ReviewSession:
     ) -> tuple[float, float]:
         if is_mask:
             return (0.5, 1.0)
+        if volume.window is not None:  # the file's own (project configs set no window yet)
+            return volume.window
         if growing is None:
             return auto_window(volume)
         try:

@@ -4,6 +4,8 @@ Files are parsed with pydicom from memory (no temporary files), checked to be on
 regular grid (`dicom_geometry.py`), sorted along the slice normal, decoded straight into a
 pre-allocated array laid out in canonical LPS ``[z, y, x]`` order (one copy per frame, no
 float64 volume), and returned with their stored sample type plus RescaleSlope/Intercept.
+MONOCHROME1 samples are inverted as SimpleITK does, and the file's window becomes the volume's
+(`dicom_display.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from naesview_app.datasets.readers.dicom_checks import (
     stored_dtype,
 )
 from naesview_app.datasets.readers.dicom_decode import decode_into, first_line
+from naesview_app.datasets.readers.dicom_display import display_window, inversion_sum
 from naesview_app.datasets.readers.dicom_frames import Frame, frames_of
 from naesview_app.datasets.readers.dicom_geometry import (
     CanonicalLayout,
@@ -64,7 +67,16 @@ class DicomSeriesPlan:
     plan refers to the file buffers until `decode()` returns: keep them alive until then.
     """
 
-    __slots__ = ("_labels", "_layout", "_name", "_ordered", "_pending", "_scale", "volume")
+    __slots__ = (
+        "_inversion",
+        "_labels",
+        "_layout",
+        "_name",
+        "_ordered",
+        "_pending",
+        "_scale",
+        "volume",
+    )
 
     def __init__(
         self,
@@ -75,10 +87,12 @@ class DicomSeriesPlan:
         labels: list[str],
         *,
         scale: bool,
+        inversion: int | None = None,
     ) -> None:
         self.volume = volume
         self._layout, self._ordered, self._pending = layout, ordered, pending
         self._labels, self._name, self._scale = labels, volume.name, scale
+        self._inversion = inversion
 
     def decode(self, on_slice: Callable[[int], None] | None = None) -> Volume:
         """Fill `volume.array` (once) and return the volume; raises ReaderError.
@@ -97,6 +111,7 @@ class DicomSeriesPlan:
                 self._labels,
                 self._name,
                 scale=self._scale,
+                inversion=self._inversion,
                 on_slice=on_slice,
             )
         except ReaderError:
@@ -157,6 +172,8 @@ def _plan(files: Sequence[tuple[str, Buffer]], name: str) -> DicomSeriesPlan:
     pending: list[tuple[Dataset, np.ndarray | None] | None] = list(
         zip(datasets, in_place, strict=True)
     )
+    head = ordered[0]  # the first slice: its window stands for the series
+    inversion = inversion_sum(first)
     volume = Volume(
         array=out,
         spacing=layout.spacing_zyx,
@@ -168,8 +185,13 @@ def _plan(files: Sequence[tuple[str, Buffer]], name: str) -> DicomSeriesPlan:
         slope=ordered[0].slope if one_scale else 1.0,
         intercept=ordered[0].intercept if one_scale else 0.0,
         reorientation=Reorientation(layout.axes, layout.flips, stored_shape),
+        window=display_window(
+            datasets[head.file_index], head.frame_index, inversion, head.slope, head.intercept
+        ),
     )
-    return DicomSeriesPlan(volume, layout, ordered, pending, labels, scale=not one_scale)
+    return DicomSeriesPlan(
+        volume, layout, ordered, pending, labels, scale=not one_scale, inversion=inversion
+    )
 
 
 def decode_files_only(files: Sequence[tuple[str, Buffer]]) -> int:

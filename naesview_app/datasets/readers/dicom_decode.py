@@ -28,9 +28,13 @@ def decode_into(
     name: str,
     *,
     scale: bool,
+    inversion: int | None = None,
     on_slice: Callable[[int], None] | None = None,
 ) -> None:
-    """Fill `out`; `on_slice(z)` is told each canonical z slice as soon as it is complete."""
+    """Fill `out`; `on_slice(z)` is told each canonical z slice as soon as it is complete.
+
+    `inversion` (MONOCHROME1): each stored sample v becomes `inversion - v` before scaling.
+    """
     # The stored [slice, row, column] view of `out`: slice k written there lands in canonical order.
     stored = np.flip(out, layout.flips).transpose(np.argsort(layout.axes))
     rows, columns = stored.shape[1:]
@@ -55,6 +59,8 @@ def decode_into(
         return pixels[frame.frame_index]
 
     def values(plane: np.ndarray, frame: Frame) -> np.ndarray:
+        if inversion is not None:  # in the stored type: lo + hi - v stays in lo..hi
+            plane = np.subtract(plane.dtype.type(inversion), plane, dtype=plane.dtype)
         return plane.astype(np.float64) * frame.slope + frame.intercept if scale else plane
 
     for start in range(0, len(ordered), batch):
