@@ -63,6 +63,19 @@ export function writeBack(data, mask, dims, box, slope = 1, intercept = 0) {
   }
 }
 
+/**
+ * How the brush follows the viewer's left-drag mode (state.leftDrag): "claim" (the brush is on
+ * but the viewer does not know yet: set leftDrag to "tool", so W/L and Pan stop looking
+ * selected), "release" (the brush had the left button and the reviewer chose W/L or Pan since:
+ * put the brush away), or null. `leftDrag` is null before the first case is on screen.
+ */
+export function leftDragAction({ enabled, claimed, leftDrag }) {
+  if (leftDrag === null || leftDrag === undefined) return null;
+  if (enabled && claimed && leftDrag !== "tool") return "release";
+  if (enabled && !claimed) return "claim";
+  return null;
+}
+
 /** "Added 12 · Removed 3 · Dice 0.981". */
 export function formatMetrics(m) {
   return `Added ${m.added} · Removed ${m.removed} · Dice ${m.dice.toFixed(3)}`;
@@ -76,6 +89,8 @@ export function createBrushExtension({ viewer, config, headers }) {
   let radius = Math.min(MAX_RADIUS_MM, Math.max(MIN_RADIUS_MM, settings.radius_mm ?? 3));
   let erase = false;
   let enabled = true;
+  let claimed = false; // the viewer's state says leftDrag "tool" because of this brush
+  let fallback = "window"; // what left drag did before the brush took it (W/L or Pan)
   let hover = null; // {viewport, u, v}
   let session = null; // {index, meta, history, data}
   const kept = new Map(); // `${index}/${handle}` -> history, so going back keeps the edits
@@ -102,9 +117,39 @@ export function createBrushExtension({ viewer, config, headers }) {
 
   function setMode(toErase) {
     // Clicking the active mode again puts the brush away (left drag is window/level again).
-    if (enabled && erase === toErase) enabled = false;
-    else { enabled = true; erase = toErase; }
-    viewer.setTool(enabled ? tool : null);
+    if (enabled && erase === toErase) useBrush(false);
+    else { erase = toErase; useBrush(true); }
+  }
+
+  /** Give the left button to the brush, or back to W/L or Pan (whichever had it before). */
+  function useBrush(on) {
+    enabled = on;
+    viewer.setTool(on ? tool : null);
+    const leftDrag = viewer.getState?.()?.leftDrag ?? null;
+    if (on) claim(leftDrag);
+    else {
+      if (claimed && leftDrag === "tool") viewer.dispatch({ type: "leftDrag", mode: fallback });
+      claimed = false;
+    }
+    refresh();
+    viewer.requestRender();
+  }
+
+  /** Tell the viewer the brush has the left button: only the brush then looks selected. */
+  function claim(leftDrag) {
+    if (leftDragAction({ enabled, claimed, leftDrag }) !== "claim") return;
+    if (leftDrag !== "tool") fallback = leftDrag;
+    claimed = true;
+    if (leftDrag !== "tool") viewer.dispatch({ type: "leftDrag", mode: "tool" });
+  }
+
+  /** The reviewer chose W/L or Pan (button or w key) while the brush was on: put it away. */
+  function followLeftDrag(state) {
+    if (leftDragAction({ enabled, claimed, leftDrag: state?.leftDrag ?? null }) !== "release") return;
+    enabled = false;
+    claimed = false;
+    fallback = state.leftDrag;
+    viewer.setTool(null);
     refresh();
   }
 
@@ -188,7 +233,8 @@ export function createBrushExtension({ viewer, config, headers }) {
       const vol = ctx.state.volumes[name];
       if (!history || !ctx.geom || !ctx.slice || !showsMask(ctx.state, ctx.viewport) ||
           vol.dims.some((n, k) => n !== history.dims[k])) {
-        const delegate = ctx.state.leftDrag === "pan" ? panTool : windowLevelTool;
+        const mode = ctx.state.leftDrag === "tool" ? fallback : ctx.state.leftDrag;
+        const delegate = mode === "pan" ? panTool : windowLevelTool;
         stroke = { delegate };
         delegate.down?.(ctx);
         return;
@@ -236,6 +282,8 @@ export function createBrushExtension({ viewer, config, headers }) {
   }
 
   function drawCursor(ctx, info, i, state) {
+    // Every viewer event is followed by a frame: this is where the brush sees a W/L or Pan choice.
+    if (i === 0) followLeftDrag(state);
     // The mask's voxels arrive after caseShown: pick the edit up at the first frame they are in.
     if (i === 0 && session) ensureHistory();
     if (!enabled || !hover || hover.viewport !== i || !info.fit || !info.geom || !showsMask(state, i)) return;
@@ -260,7 +308,7 @@ export function createBrushExtension({ viewer, config, headers }) {
     e.preventDefault();
     if (action === "smaller" || action === "bigger") setRadius(stepRadius(radius, action === "bigger" ? 1 : -1, MIN_RADIUS_MM, MAX_RADIUS_MM));
     else if (action === "toggleErase") setMode(!erase);
-    else if (action === "toggleBrush") { enabled = !enabled; viewer.setTool(enabled ? tool : null); refresh(); viewer.requestRender(); }
+    else if (action === "toggleBrush") useBrush(!enabled);
     else act(action);
   }
 
@@ -276,6 +324,9 @@ export function createBrushExtension({ viewer, config, headers }) {
       stroke = null;
       const meta = info.volumes.find((v) => v.name === name && v.editable !== false);
       session = meta ? { index, meta, history: null, data: null } : null;
+      const leftDrag = viewer.getState?.()?.leftDrag ?? null;
+      if (leftDragAction({ enabled, claimed, leftDrag }) === "release") followLeftDrag(viewer.getState());
+      else claim(leftDrag);
       refresh();
       ensureHistory();
     },
@@ -294,7 +345,7 @@ export function createBrushExtension({ viewer, config, headers }) {
       return [{ volume: name, handle: session.meta.handle }];
     },
     /** For tests and diagnostics: the shown case's edit. */
-    debug: () => ({ radius, erase, enabled, history: session?.history ?? null }),
+    debug: () => ({ radius, erase, enabled, claimed, history: session?.history ?? null }),
     leave() {
       document.removeEventListener("keydown", onKey);
       document.removeEventListener("pointermove", onPointerMove);

@@ -10,7 +10,9 @@
 //                slice, zoom, panX, panY}]
 //   cursor:    {volume, z, y, x} | null   the linked crosshair point (canonical voxel)
 //   linked:    bool     scroll/crosshair linked between viewports of the same volume
-//   leftDrag:  "window" | "pan"   what a left-button drag does (right drag is always window)
+//   leftDrag:  "window" | "pan" | "tool"   what a left-button drag does (right drag is always
+//              window); "tool": a tool an extension installed has the left button (the brush),
+//              so neither W/L nor Pan looks selected
 // }
 
 import { sliceCount, voxelToSlice } from "./slice.js";
@@ -27,6 +29,9 @@ export const DEFAULTS = Object.freeze({
   imageMargin: 24, // CSS px around the image at zoom 1, where the viewport's texts sit
 });
 
+/** What a left-button drag can do (state.leftDrag). */
+export const LEFT_DRAG_MODES = Object.freeze(["window", "pan", "tool"]);
+
 /** Every event the viewer understands, with its payload. */
 export const EVENTS = Object.freeze({
   volumeMeta: "{volume: {name, shape, spacing, dtype, slope, intercept, is_mask}} — a volume is announced",
@@ -40,7 +45,7 @@ export const EVENTS = Object.freeze({
   reset: "{viewport} — slice to the middle, zoom 1, no pan (all viewports when viewport is null)",
   cursor: "{viewport, z, y, x} — put the linked crosshair on voxel [z, y, x]",
   linked: "{on} — link scrolling and crosshair between viewports of the same volume",
-  leftDrag: "{mode} — left drag does 'window' or 'pan'",
+  leftDrag: "{mode} — left drag does 'window', 'pan' or 'tool' (an installed tool, e.g. the brush)",
   layer: "{viewport, layer, opacity?, visible?, outline?} — change how a layer is drawn",
 });
 
@@ -235,7 +240,7 @@ export function reduce(state, event) {
     case "linked":
       return { ...state, linked: Boolean(event.on), cursor: event.on ? state.cursor : null };
     case "leftDrag":
-      return { ...state, leftDrag: event.mode === "pan" ? "pan" : "window" };
+      return { ...state, leftDrag: LEFT_DRAG_MODES.includes(event.mode) ? event.mode : "window" };
     case "layer": {
       const vp = state.viewports[event.viewport];
       const layers = vp.layers.slice();

@@ -6,6 +6,7 @@ import {
   brushKeyAction,
   createBrushExtension,
   formatMetrics,
+  leftDragAction,
   maskUploadUrl,
   storedValues,
   writeBack,
@@ -72,4 +73,21 @@ test("a project without brush editing gets no brush extension", () => {
   const viewer = { setTool() { throw new Error("must not install a tool"); }, addOverlay() { throw new Error("no overlay"); } };
   assert.equal(createBrushExtension({ viewer, config: { brush: null }, headers: {} }), null);
   assert.equal(createBrushExtension({ viewer, config: {}, headers: {} }), null);
+});
+
+test("left drag: the brush claims it (W/L and Pan stop looking selected) and yields to W/L or Pan", () => {
+  // No case on screen yet: nothing to tell the viewer.
+  assert.equal(leftDragAction({ enabled: true, claimed: false, leftDrag: null }), null);
+  // The brush is on and the viewer still says W/L or Pan: claim the left button.
+  assert.equal(leftDragAction({ enabled: true, claimed: false, leftDrag: "window" }), "claim");
+  assert.equal(leftDragAction({ enabled: true, claimed: false, leftDrag: "pan" }), "claim");
+  assert.equal(leftDragAction({ enabled: true, claimed: false, leftDrag: "tool" }), "claim");
+  // Claimed and still "tool": nothing to do.
+  assert.equal(leftDragAction({ enabled: true, claimed: true, leftDrag: "tool" }), null);
+  // Claimed, and the reviewer picked W/L or Pan since: the brush goes away.
+  assert.equal(leftDragAction({ enabled: true, claimed: true, leftDrag: "window" }), "release");
+  assert.equal(leftDragAction({ enabled: true, claimed: true, leftDrag: "pan" }), "release");
+  // The brush is off: W/L and Pan are left alone.
+  assert.equal(leftDragAction({ enabled: false, claimed: false, leftDrag: "window" }), null);
+  assert.equal(leftDragAction({ enabled: false, claimed: false, leftDrag: "pan" }), null);
 });

@@ -105,3 +105,13 @@ test("the mask opacity slider scales the project's opacity; images are untouched
   assert.equal(withMaskOpacity(half, 1).viewports[0].layers[1].opacity, 0.5);
   assert.equal(withMaskOpacity(s, 7).viewports[0].layers[1].opacity, 0.5); // clamped to 1x
 });
+
+test("left drag: window, pan or an installed tool; anything else is window; kept from case to case", () => {
+  const s0 = initialState(config, volumes);
+  assert.equal(reduce(s0, { type: "leftDrag", mode: "pan" }).leftDrag, "pan");
+  const tool = reduce(s0, { type: "leftDrag", mode: "tool" });
+  assert.equal(tool.leftDrag, "tool");
+  assert.equal(reduce(tool, { type: "leftDrag", mode: "window" }).leftDrag, "window");
+  assert.equal(reduce(tool, { type: "leftDrag", mode: "zoom" }).leftDrag, "window");
+  assert.equal(initialState(config, volumes, tool).leftDrag, "tool");
+});
