@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { fetchVolume, SLAB_FIRST_BYTES, bytesPerSample } from "../src/volumes.js";
+import { fetchVolume, SLAB_FIRST_BYTES, bytesPerSample, readChunks, READ_BYTES } from "../src/volumes.js";
 
 // A loopback server like naesview's: raw bytes of a volume, whole (streamed slowly in chunks)
 // or as a slab of slices (?z0=&z1=); it checks the token header.
@@ -122,5 +122,52 @@ test("slices asked for first come as slabs even for a small volume that is still
   } finally {
     globalThis.fetch = original;
     await srv.close();
+  }
+});
+
+// A body made of `pieces`, as a byte stream (BYOB-capable) or a plain stream of Uint8Arrays.
+function bodyOf(pieces, { bytes }) {
+  let i = 0;
+  return new ReadableStream(bytes ? {
+    type: "bytes",
+    pull(controller) {
+      if (i < pieces.length) controller.enqueue(pieces[i++].slice());
+      else { controller.close(); controller.byobRequest?.respond(0); }
+    },
+  } : {
+    pull(controller) {
+      if (i < pieces.length) controller.enqueue(pieces[i++].slice());
+      else controller.close();
+    },
+  });
+}
+
+function collect() {
+  const parts = [];
+  return { onChunk: (v) => parts.push(Uint8Array.from(v)), joined: () => Uint8Array.from(parts.flatMap((p) => Array.from(p))), parts };
+}
+
+test("readChunks reads a byte stream through one reused buffer, in order, whatever the piece sizes", async () => {
+  const pieces = [new Uint8Array(10).fill(1), new Uint8Array(READ_BYTES * 2 + 3).map((_, i) => i % 251), new Uint8Array(1).fill(9)];
+  const expected = Uint8Array.from(pieces.flatMap((p) => Array.from(p)));
+  const body = bodyOf(pieces, { bytes: true });
+  const modes = [];
+  const getReader = body.getReader.bind(body);
+  body.getReader = (options) => { modes.push(options?.mode ?? "default"); return getReader(options); };
+  const out = collect();
+  await readChunks(body, out.onChunk);
+  assert.deepEqual(modes, ["byob"]);
+  assert.ok(out.parts.every((p) => p.length <= READ_BYTES), "no piece larger than the reused buffer");
+  assert.ok(out.parts.length >= 4, "the 2 MiB piece came in several reads");
+  assert.deepEqual(out.joined(), expected);
+});
+
+test("readChunks falls back to the default reader where the body is not a byte stream", async () => {
+  const pieces = [new Uint8Array([1, 2, 3]), new Uint8Array([4]), new Uint8Array([5, 6])];
+  for (const [body, options] of [[bodyOf(pieces, { bytes: false }), {}], [bodyOf(pieces, { bytes: true }), { byob: false }]]) {
+    const out = collect();
+    await readChunks(body, out.onChunk, options);
+    assert.deepEqual(Array.from(out.joined()), [1, 2, 3, 4, 5, 6]);
+    assert.equal(out.parts.length, 3);
   }
 });
