@@ -13,7 +13,7 @@ import pytest
 import SimpleITK as sitk
 from PIL import Image
 from pydicom.data import get_testdata_file
-from pydicom.encaps import encapsulate
+from pydicom.encaps import encapsulate, generate_frames
 from pydicom.pixels import get_decoder
 from pydicom.uid import (
     DeflatedExplicitVRLittleEndian,
@@ -28,7 +28,7 @@ from pydicom.uid import (
 
 from naesview_app.datasets.readers.dicom import read_dicom_series
 from naesview_app.errors import MissingDecoderError
-from tests.unit.test_dicom_series import slice_dataset, to_bytes
+from tests.unit.test_dicom_series import _enhanced, slice_dataset, to_bytes
 
 SHAPE = (40, 36)  # JPEG 2000 needs >= 32 pixels a side at its default 6 resolutions
 
@@ -117,6 +117,21 @@ def test_jpeg_lossless_decodes_without_the_gpl_plugin(syntax, dtype, tmp_path) -
     vol = read_dicom_series(_series(syntax, planes, tmp_path), name="ct")
     assert vol.array.dtype == dtype
     assert np.array_equal(vol.array, np.stack(planes))
+
+
+def test_jpeg_lossless_multiframe_decodes_every_frame(tmp_path) -> None:
+    planes = _planes(np.int16, n=4)
+    ds = _enhanced(planes, [(0.0, 0.0, 2.0 * k) for k in range(4)])
+    ds.PixelData = encapsulate([_frame(_gdcm_jpeg_lossless(plane, tmp_path)) for plane in planes])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = JPEGLosslessSV1
+    vol = read_dicom_series([("mf.dcm", to_bytes(ds))], name="mf")
+    assert np.array_equal(vol.array, np.stack(planes))
+
+
+def _frame(pixel_data: bytes) -> bytes:
+    (frame,) = generate_frames(pixel_data, number_of_frames=1)
+    return frame
 
 
 def test_jpeg_extended_12_bit_decodes_like_libjpeg() -> None:
