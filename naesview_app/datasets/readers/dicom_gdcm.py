@@ -12,6 +12,7 @@ JPEG; this plugin then takes what Pillow cannot (12-bit Extended, Lossless).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tempfile
 from io import BytesIO
@@ -39,13 +40,8 @@ _FRAME_UID = uid.UID("2.25.1")  # any valid UID: the wrapper file lives for one 
 
 
 def is_available(syntax: str) -> bool:
-    if syntax not in DECODER_DEPENDENCIES:
-        return False
-    try:
-        import SimpleITK  # noqa: F401  # the app's dependency; imported lazily (60-180 ms)
-    except ImportError:
-        return False
-    return True
+    # find_spec, not import: SimpleITK takes 60-180 ms to import and is loaded on first decode.
+    return syntax in DECODER_DEPENDENCIES and importlib.util.find_spec("SimpleITK") is not None
 
 
 def register() -> None:
