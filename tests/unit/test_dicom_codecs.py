@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +119,19 @@ def test_jpeg_lossless_decodes_without_the_gpl_plugin(syntax, dtype, tmp_path) -
     vol = read_dicom_series(_series(syntax, planes, tmp_path), name="ct")
     assert vol.array.dtype == dtype
     assert np.array_equal(vol.array, np.stack(planes))
+
+
+def test_jpeg_lossless_without_memfd_goes_through_a_temporary_file(monkeypatch, tmp_path) -> None:
+    """Windows and macOS have no memfd_create: the plugin's other path, and it leaves nothing."""
+    planes = _planes()
+    files = _series(JPEGLosslessSV1, planes, tmp_path)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.delattr(os, "memfd_create", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    vol = read_dicom_series(files, name="ct")
+    assert np.array_equal(vol.array, np.stack(planes))
+    assert list(scratch.iterdir()) == []
 
 
 def test_jpeg_lossless_multiframe_decodes_every_frame(tmp_path) -> None:
