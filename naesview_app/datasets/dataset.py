@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -106,6 +107,32 @@ class Dataset:
         finally:
             self._leave()
 
+    def lend_volume(self, case_id: int, volume_name: str, *, verify: bool = True) -> LentBytes:
+        """The bytes of a one-file volume as stored in the zip (e.g. a .nii.gz), without a copy
+        where the zip stores it as is, lent until `release()`: closing the dataset waits for it.
+
+        For a decoder that runs on after this call returns (a background thread). `verify=False`
+        skips the zip CRC-32 pass over a stored member (the caller's format checks itself).
+        Raises ReaderError naming the case and the volume.
+        """
+        case = self.case(case_id)
+        where = f"{case.id} ({case.name})"
+        ref = case.volume(volume_name)
+        if ref is None or len(ref.members) != 1:
+            raise ReaderError("not a one-file volume of this case", case=where, volume=volume_name)
+        self._enter()
+        try:
+            data = self._archive.read_view(
+                ref.members[0], max_bytes=self.max_member_bytes, verify=verify
+            )
+        except ReaderError as exc:
+            self._leave()
+            raise ReaderError(exc.message, case=where, volume=volume_name) from exc
+        except BaseException:
+            self._leave()
+            raise
+        return LentBytes(data, self._leave)
+
     def read_volume(self, case_id: int, volume_name: str) -> Volume:
         """Decode one volume; raises ReaderError naming the case and the volume."""
         case = self.case(case_id)
@@ -171,6 +198,27 @@ class Dataset:
         with self._state:
             self._readers -= 1
             self._state.notify_all()
+
+
+class LentBytes:
+    """Bytes lent by a `Dataset` (`lend_volume`); `release()` once done (more calls: no-op)."""
+
+    def __init__(self, data: bytearray | memoryview, release: Callable[[], None]) -> None:
+        self.data = data
+        self._release: Callable[[], None] | None = release
+        self._lock = threading.Lock()
+
+    def release(self) -> None:
+        with self._lock:
+            release, self._release = self._release, None
+        if release is not None:
+            release()
+
+    def __enter__(self) -> LentBytes:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def _one_line(exc: BaseException) -> str:

@@ -17,14 +17,11 @@ every gzip member, CRC-32, payload length); the result is bit-identical to `read
 from __future__ import annotations
 
 import threading
-import zipfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from naesview_app.datasets.archive import check_member_declaration
-from naesview_app.datasets.central_directory import Member
 from naesview_app.datasets.gunzip import GZIP_MAGIC, gunzip_head, is_gzip
 from naesview_app.datasets.readers.nifti import (
     MAX_VOLUME_BYTES,
@@ -369,46 +366,20 @@ def start_progressive_volume(
         or not volume_name.lower().endswith(".gz")
     ):
         return None
-    where = f"{case.id} ({case.name})"
-    # Dataset has no public "raw member bytes" call yet; these private uses are the seam.
-    dataset._enter()
-    release = _once(dataset._leave)
+    lent = dataset.lend_volume(case_id, volume_name, verify=False)
+    # Not the zip's CRC-32 pass first (~40 ms for a CT, before any slice could show): the
+    # inflater checks every gzip member's own CRC-32 and length at its end, and a failure
+    # there fails the volume as any damaged stream does.
     try:
-        data = _member_data(dataset, ref.members[0])
         started = start_progressive_nifti(
-            data, name=volume_name, on_failure=on_failure, on_finished=release
+            lent.data, name=volume_name, on_failure=on_failure, on_finished=lent.release
         )
     except ReaderError as exc:
-        release()
-        raise ReaderError(exc.message, case=where, volume=volume_name) from exc
+        lent.release()
+        raise ReaderError(exc.message, case=f"{case.id} ({case.name})", volume=volume_name) from exc
     except BaseException:
-        release()
+        lent.release()
         raise
     if started is None:
-        release()
+        lent.release()
     return started
-
-
-def _member_data(dataset: Dataset, member: Member) -> bytes | bytearray | memoryview:
-    """The member's bytes. A stored member (the usual .nii.gz) is used as it lies in the map,
-    without the zip CRC-32 pass first (~40 ms for a CT, before any slice could show): the
-    inflater checks every gzip member's own CRC-32 and length at its end, and a failure there
-    fails the volume as any damaged stream does."""
-    if member.method == zipfile.ZIP_STORED:
-        check_member_declaration(member, max_bytes=dataset.max_member_bytes)
-        return dataset._archive._raw(member)
-    return dataset._archive.read(member, max_bytes=dataset.max_member_bytes)
-
-
-def _once(action: Callable[[], None]) -> Callable[[], None]:
-    lock = threading.Lock()
-    done = [False]
-
-    def run() -> None:
-        with lock:
-            if done[0]:
-                return
-            done[0] = True
-        action()
-
-    return run
