@@ -147,8 +147,7 @@ def export_edited_mask(
             f"{where}: the edited mask is {list(edited.shape)}, the volume is "
             f"{list(volume.shape)}; was the review made on another dataset?"
         )
-    # The dataset has no public "raw member bytes" call yet; read through its verified archive.
-    data = dataset._archive.read(ref.members[0], max_bytes=dataset.max_member_bytes)
+    data = dataset.volume_bytes(case.id, ref.name)
     try:
         image = edited_mask_image(edited, nifti_from_bytes(data), volume.reorientation)
     except MaskError as exc:

@@ -217,11 +217,10 @@ def _source(
         volume = dataset.read_volume(case_id, volume_name)  # ReaderError explains a missing one
         if ref is None or volume.kind != "nifti" or len(ref.members) != 1:
             raise MaskError(f"only NIfTI masks can be exported, this is {volume.kind}")
-        # As in imaging.export: no public "member bytes" call yet, the archive reads and verifies.
-        data = dataset._archive.read(ref.members[0], max_bytes=dataset.max_member_bytes)
+        data = dataset.volume_bytes(case_id, volume_name)
         if len(cache) > 8:
             cache.clear()  # keep memory to a few source masks however long the export
-        cache[key] = (nifti_from_bytes(bytes(data)), volume.reorientation)
+        cache[key] = (nifti_from_bytes(data), volume.reorientation)
     return cache[key]
 
 

@@ -53,19 +53,19 @@ def read_grid(
     case = dataset.case(case_id)
     ref = case.volume(volume_name)
     if ref is not None and ref.kind == "nifti" and len(ref.members) == 1:
-        grid = _nifti_header_grid(dataset, ref.members[0], cache)
+        grid = _nifti_header_grid(dataset.volume_head(case_id, volume_name, _SNIFF_BYTES), cache)
         if grid is not None:
             return grid, True
     volume = dataset.read_volume(case_id, volume_name)
     return grid_only(volume.shape, volume), False
 
 
-def _nifti_header_grid(dataset: Dataset, member: object, cache: GridCache | None) -> Volume | None:
-    """The grid from a NIfTI header, or None when the header cannot be had cheaply (then the
-    caller reads the volume, which also explains any error properly)."""
-    # The dataset offers no public "first bytes of a member" yet; its archive does, verified
-    # enough for a header (the full read checks CRC and size when the case is reviewed).
-    head = dataset._archive.head(member, _SNIFF_BYTES)  # type: ignore[arg-type]
+def _nifti_header_grid(head: bytes, cache: GridCache | None) -> Volume | None:
+    """The grid from a NIfTI file's first bytes, or None when the header cannot be had cheaply
+    (then the caller reads the volume, which also explains any error properly). The bytes are
+    not verified: the full read checks CRC and size when the case is reviewed."""
+    if not head:
+        return None
     if is_gzip(head):
         try:
             head = gunzip_head(head, _HEADER_BYTES)
