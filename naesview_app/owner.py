@@ -170,7 +170,7 @@ class OwnerApp:
     def preview(self, config: Any, case_id: int) -> dict[str, Any]:
         from naesview_app.imaging.resample import resample_to
         from naesview_app.review.label import case_label_parts
-        from naesview_app.review.windowing import auto_window
+        from naesview_app.review.windowing import initial_window
 
         project = _config(config)
         dataset = self._require_dataset()
@@ -197,7 +197,7 @@ class OwnerApp:
             base = raw.get(reference.get(name, name))
             if base is not None and base is not volume:
                 volume = resample_to(volume, base, is_mask=name in masks)
-            window = (0.5, 1.0) if name in masks else auto_window(volume)
+            window = initial_window(volume, is_mask=name in masks)
             key = ("owner-preview", dataset.fingerprint, case.id, name, volume.shape)
             handle = self._app.voxels.register(key, volume.array, editable=False)
             array = self._app.voxels.get(handle)

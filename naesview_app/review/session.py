@@ -28,7 +28,7 @@ from naesview_app.review.order import case_order, resume_position
 from naesview_app.review.outbox import Account, Answer, Outbox
 from naesview_app.review.progressive import GrowingVolume, start_progressive_volume
 from naesview_app.review.timing import CaseTimer, Clock, ProgressEstimator, ProgressInfo
-from naesview_app.review.windowing import auto_window
+from naesview_app.review.windowing import initial_window
 from naesview_wire import EditedMask, ProjectConfig, Review, config_volumes
 
 
@@ -358,17 +358,13 @@ class ReviewSession:
     def _window(
         self, volume: Volume, growing: GrowingVolume | None, is_mask: bool
     ) -> tuple[float, float]:
-        if is_mask:
-            return (0.5, 1.0)
-        if volume.window is not None:  # the file's own (project configs set no window yet)
-            return volume.window
-        if growing is None:
-            return auto_window(volume)
+        if growing is None or is_mask or volume.window is not None:
+            return initial_window(volume, is_mask=is_mask)
         try:
             growing.wait_fraction(WINDOW_SAMPLE_FRACTION, DECODE_TIMEOUT)
         except NaesviewError:
             return (0.0, 1.0)  # the decoder failed: the voxel requests will say so
-        return auto_window(volume, slices=growing.ready_slices())
+        return initial_window(volume, is_mask=False, slices=growing.ready_slices())
 
     def _forget(self, case_id: int) -> None:
         """A progressive decode failed: the next load of this case reads it again (and reports)."""

@@ -37,3 +37,15 @@ def auto_window(
         hi = lo + max(1.0, abs(lo) * 1e-3)
     width = hi - lo
     return (lo + width / 2, width if math.isfinite(width) else 1.0)
+
+
+def initial_window(
+    volume: Volume, *, is_mask: bool, slices: np.ndarray | None = None
+) -> tuple[float, float]:
+    """The (center, width) a layer opens with: masks 0/1; else the file's own window (DICOM
+    Window Center/Width; project configs set none yet); else `auto_window`."""
+    if is_mask:
+        return (0.5, 1.0)
+    if volume.window is not None:
+        return volume.window
+    return auto_window(volume, slices=slices)

@@ -92,3 +92,13 @@ def test_a_monochrome1_radiograph_opens_with_dense_bright(session) -> None:
     grey = np.clip(np.floor((values - (center - width / 2)) * 255 / width + 0.5), 0, 255)
     air, tissue, bone = grey[0:4].mean(), grey[4:8].mean(), grey[8:12].mean()
     assert bone > tissue > air  # stored 100 (dense) is bright, 4000 (air) is dark
+
+
+def test_the_owners_preview_opens_with_the_reviewers_window(session) -> None:
+    """`initial_window` is the one rule for both screens (owner preview and review)."""
+    from naesview_app.review.windowing import initial_window
+
+    for case_id in range(3):
+        layer = session.load(case_id, show=False).volumes.layers["CT"]
+        assert initial_window(layer.volume, is_mask=False) == layer.window
+        assert initial_window(layer.volume, is_mask=True) == (0.5, 1.0)
