@@ -19,6 +19,7 @@ from naesview_app.sync.errors import (
     STATUS_ERRORS,
     BadRequest,
     BadResponse,
+    Forbidden,
     ServerError,
     ServerUnreachable,
     SignedOut,
@@ -172,12 +173,12 @@ class SyncClient:
 
     def sign_out(self) -> None:
         """Revoke this client's token on the server and forget it. The token is forgotten even
-        when the server cannot be reached (the error is raised after); an already invalid token
-        counts as signed out."""
+        when the server cannot be reached (the error is raised after); an already invalid token,
+        or one of a disabled account (403), counts as signed out."""
         try:
             if self.token:
                 self._send("POST", "/auth/sign-out")
-        except SignedOut:
+        except (SignedOut, Forbidden):
             pass
         finally:
             self.token = None

@@ -72,6 +72,9 @@ def test_disabled_account_cannot_sign_in_nor_use_its_tokens_and_keeps_its_review
     assert str(caught.value) == disabled(reviewer.user.username)
     with pytest.raises(SignedOut, match="wrong username or password"):
         sync_server.client().sign_in(reviewer.user.username, "not-the-password")
+    # The app can still sign the dead session out (the client forgets the token).
+    second.sign_out()
+    assert second.token is None
     # Disabling twice changes nothing (the first time stays the time shown).
     assert sync_server.admin.disable_user(reviewer.user.id).disabled_at == shown.disabled_at
 
