@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULTS, EVENTS, initialState, masksVisible, reduce, withMaskOpacity, withMasksVisible } from "../src/viewer-state.js";
+import { DEFAULTS, EVENTS, initialState, maskFocus, masksVisible, reduce, withMaskOpacity, withMasksVisible } from "../src/viewer-state.js";
 
 const config = {
   viewports: {
@@ -114,4 +114,100 @@ test("left drag: window, pan or an installed tool; anything else is window; kept
   assert.equal(reduce(tool, { type: "leftDrag", mode: "window" }).leftDrag, "window");
   assert.equal(reduce(tool, { type: "leftDrag", mode: "zoom" }).leftDrag, "window");
   assert.equal(initialState(config, volumes, tool).leftDrag, "tool");
+});
+
+// A [10, 20, 30] mask with the boxes [z0, z1) × [y0, y1) × [x0, x1) set to `value`.
+function boxMask(boxes, { value = 1, T = Uint8Array } = {}) {
+  const data = new T(10 * 20 * 30);
+  for (const [z0, z1, y0, y1, x0, x1] of boxes) {
+    for (let z = z0; z < z1; z++) for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) data[(z * 20 + y) * 30 + x] = value;
+  }
+  return data;
+}
+
+test("mask focus: the centre of mass, snapped to a slice that holds mask voxels; null when empty", () => {
+  assert.equal(maskFocus(new Uint8Array(10 * 20 * 30), [10, 20, 30]), null);
+  assert.deepEqual(maskFocus(boxMask([[2, 5, 10, 13, 20, 23]]), [10, 20, 30]), { z: 3, y: 11, x: 21 });
+  // A single voxel at the far corner (word skipping must not miss it).
+  assert.deepEqual(maskFocus(boxMask([[9, 10, 19, 20, 29, 30]]), [10, 20, 30]), { z: 9, y: 19, x: 29 });
+  // Two lesions far apart on x: the mean (x 15) holds none; the nearest slice that does is taken.
+  const two = maskFocus(boxMask([[4, 5, 5, 6, 2, 4], [4, 5, 5, 6, 26, 28]]), [10, 20, 30]);
+  assert.equal(two.z, 4);
+  assert.equal(two.y, 5);
+  assert.ok([3, 26].includes(two.x), `x ${two.x} must hold mask voxels`);
+  // Stored values with slope/intercept: stored 1 reads as 0 (outside), stored 0 as -1 (inside).
+  const shifted = boxMask([[0, 10, 0, 20, 0, 30]]);
+  shifted.fill(0, 0, 30 * 20 * 7); // z 0..6 stored 0 -> value -1 -> inside
+  assert.deepEqual(maskFocus(shifted, [10, 20, 30], 1, -1), { z: 3, y: 10, x: 15 });
+  // Any voxel type, the same answer as the uint8 fast path.
+  const boxes = [[1, 3, 0, 4, 7, 9], [6, 7, 12, 20, 0, 30]];
+  assert.deepEqual(maskFocus(boxMask(boxes, { T: Float32Array, value: 0.5 }), [10, 20, 30]), maskFocus(boxMask(boxes), [10, 20, 30]));
+});
+
+test("mask focus: rows skipped 32 bits at a time give the same answer as voxel by voxel", () => {
+  const dims = [5, 6, 8]; // 8-voxel rows: whole words for uint8, uint16 and float32
+  let seed = 7;
+  const random = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  for (let round = 0; round < 20; round++) {
+    const u8 = new Uint8Array(5 * 6 * 8);
+    for (let i = 0; i < u8.length; i++) if (random() < 0.03) u8[i] = 1 + Math.floor(random() * 3);
+    const expected = maskFocus(Float64Array.from(u8), dims); // 8-byte voxels: no word skipping
+    assert.deepEqual(maskFocus(u8, dims), expected);
+    assert.deepEqual(maskFocus(Uint16Array.from(u8), dims), expected);
+    assert.deepEqual(maskFocus(Float32Array.from(u8), dims), expected);
+    // A view into a larger buffer (a slab of a stream) at a word-aligned offset.
+    const big = new Uint8Array(u8.length + 8);
+    big.set(u8, 4);
+    assert.deepEqual(maskFocus(big.subarray(4, 4 + u8.length), dims), expected);
+  }
+  const corner = new Uint8Array(5 * 6 * 8);
+  corner[corner.length - 1] = 1;
+  assert.deepEqual(maskFocus(corner, dims), { z: 4, y: 5, x: 7 });
+});
+
+test("a mask arriving whole moves the views of its image to it, unless the reviewer has moved", () => {
+  const data = boxMask([[7, 9, 2, 4, 25, 27]]);
+  const arrived = { type: "volumeData", name: "mask", data, loaded: data.length, complete: true };
+  const s0 = initialState(config, volumes);
+  assert.deepEqual(s0.viewports.map((v) => v.slice), [5, 10, 15]);
+  // Still arriving: nothing moves.
+  const partial = reduce(s0, { ...arrived, complete: false, loaded: 10 });
+  assert.deepEqual(partial.viewports.map((v) => v.slice), [5, 10, 15]);
+  // Whole: axial z, coronal y, sagittal x of the mask's focus (all three views show "ct").
+  const s1 = reduce(partial, arrived);
+  assert.deepEqual(s1.viewports.map((v) => v.slice), [8, 3, 26]);
+  assert.deepEqual(s1.focus.ct, { z: 8, y: 3, x: 26, mask: "mask" });
+  // Reset goes back there, not to the middle.
+  const scrolled = reduce(s1, { type: "sliceBy", viewport: 0, delta: -4 });
+  assert.equal(scrolled.viewports[0].slice, 4);
+  assert.deepEqual(reduce(scrolled, { type: "reset", viewport: null }).viewports.map((v) => v.slice), [8, 3, 26]);
+  // The reviewer scrolled before the mask came: the views stay; reset then goes to the mask.
+  const moved = reduce(reduce(s0, { type: "sliceBy", viewport: 1, delta: 2 }), arrived);
+  assert.deepEqual(moved.viewports.map((v) => v.slice), [5, 12, 15]);
+  assert.deepEqual(reduce(moved, { type: "reset", viewport: null }).viewports.map((v) => v.slice), [8, 3, 26]);
+  // An empty mask keeps the middle (and reset stays the middle).
+  const empty = new Uint8Array(data.length);
+  const s2 = reduce(s0, { ...arrived, data: empty });
+  assert.deepEqual(s2.viewports.map((v) => v.slice), [5, 10, 15]);
+  assert.deepEqual(s2.focus, {});
+  // A mask on another voxel grid than its image is not used.
+  const other = initialState(config, [volumes[0], { ...volumes[1], shape: [5, 20, 30] }]);
+  const s3 = reduce(other, { ...arrived, data: data.subarray(0, 5 * 20 * 30) });
+  assert.deepEqual(s3.viewports.map((v) => v.slice), [5, 10, 15]);
+});
+
+test("views on another image than the mask's keep their middle slice", () => {
+  const twoImages = {
+    viewports: {
+      rows: 1, columns: 2,
+      viewports: [
+        { orientation: "axial", layers: [{ volume: "ct" }, { volume: "mask", is_mask: true }] },
+        { orientation: "axial", layers: [{ volume: "pet" }] },
+      ],
+    },
+  };
+  const pet = { ...volumes[0], name: "pet", shape: [40, 20, 30] };
+  const data = boxMask([[1, 2, 0, 20, 0, 30]]);
+  const s = reduce(initialState(twoImages, [...volumes, pet]), { type: "volumeData", name: "mask", data, loaded: data.length, complete: true });
+  assert.deepEqual(s.viewports.map((v) => v.slice), [1, 20]);
 });
