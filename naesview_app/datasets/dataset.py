@@ -94,18 +94,8 @@ class Dataset:
 
         For writing an edited mask back onto its source file's header. Raises ReaderError.
         """
-        case = self.case(case_id)
-        where = f"{case.id} ({case.name})"
-        ref = case.volume(volume_name)
-        if ref is None or len(ref.members) != 1:
-            raise ReaderError("not a one-file volume of this case", case=where, volume=volume_name)
-        self._enter()
-        try:
-            return bytes(self._archive.read_view(ref.members[0], max_bytes=self.max_member_bytes))
-        except ReaderError as exc:
-            raise ReaderError(exc.message, case=where, volume=volume_name) from exc
-        finally:
-            self._leave()
+        with self.lend_volume(case_id, volume_name) as lent:
+            return bytes(lent.data)
 
     def lend_volume(self, case_id: int, volume_name: str, *, verify: bool = True) -> LentBytes:
         """The bytes of a one-file volume as stored in the zip (e.g. a .nii.gz), without a copy
