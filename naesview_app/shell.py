@@ -222,7 +222,12 @@ def run_window(
         # pywebview's default private mode turns localStorage off in WebKitGTK (it is null), and
         # the UI keeps the server address, user name and dataset paths there: a web storage of
         # our own, in the data folder, instead.
-        storage = str(paths.data_dir / "webview")
+        storage: str | None = str(paths.data_dir / "webview")
+        try:
+            Path(str(storage)).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # the services report the data folder; WebKit's default store
+            log.warning("no web storage in %s (%s); using WebKit's default", storage, exc)
+            storage = None
         if on_started is not None:
             webview.start(
                 on_started, (window,), gui=backend, private_mode=False, storage_path=storage
