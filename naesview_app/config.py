@@ -21,6 +21,8 @@ from pathlib import Path
 import msgspec
 import platformdirs
 
+from naesview_wire import Session
+
 APP_NAME = "naesview"
 CONFIG_DIR_ENV = "NAESVIEW_CONFIG_DIR"
 DATA_DIR_ENV = "NAESVIEW_DATA_DIR"
@@ -36,6 +38,19 @@ class StoredSession(msgspec.Struct, frozen=True, kw_only=True):
     role: str
     display_name: str = ""
     expires: str = ""
+
+    @classmethod
+    def of(cls, server: str, session: Session) -> StoredSession:
+        """What to keep of a sign-in answer from `server`."""
+        return cls(
+            server=server,
+            token=session.token,
+            username=session.user.username,
+            user_id=session.user.id,
+            role=session.user.role,
+            display_name=session.user.display_name,
+            expires=session.expires.isoformat(),
+        )
 
 
 @dataclass(frozen=True, slots=True)

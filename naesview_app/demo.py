@@ -174,15 +174,7 @@ def _populate(
             project_ids.append(project.id)
     for name, password in passwords.items():
         print(f"naesview demo: account {name} / {password}", flush=True)
-    stored = StoredSession(
-        server=base_url,
-        token=session.token,
-        username=session.user.username,
-        user_id=session.user.id,
-        role=session.user.role,
-        display_name=session.user.display_name,
-        expires=session.expires.isoformat(),
-    )
+    stored = StoredSession.of(base_url, session)
     return stored, project_ids[0]
 
 

@@ -112,15 +112,7 @@ class ReviewApp:
             session = client.sign_in(username, password)
         finally:
             client.close()
-        stored = StoredSession(
-            server=server,
-            token=session.token,
-            username=session.user.username,
-            user_id=session.user.id,
-            role=session.user.role,
-            display_name=session.user.display_name,
-            expires=session.expires.isoformat(),
-        )
+        stored = StoredSession.of(server, session)
         save_session(self.paths, stored)
         self._use(stored)
         return _account(stored)
