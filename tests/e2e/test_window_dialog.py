@@ -4,9 +4,10 @@ under Xvfb, the real GTK file chooser, keys and clicks sent with `xdotool`.
 - Reviewer: "Choose dataset…" asks the bridge (`choose_dataset`), which opens pywebview's GTK
   "Open file" dialog; typing the path of `../shared/data/mini.zip` (ctrl+L, path, Return) opens the
   dataset (the page shows the fingerprint check); Escape closes the dialog and changes nothing.
-- Owner: the same button on the new-project form (the case list fills in), and the thumbnail's
-  "Pick an image…", an `<input type=file>` for which WebKitGTK opens its own GTK chooser (clicked
-  with the mouse: a file input opens only on a user gesture).
+- Owner: "Import project file…" and the thumbnail's "Pick an image…", `<input type=file>`s for
+  which WebKitGTK opens its own GTK chooser (clicked with the mouse: a file input opens only on a
+  user gesture), and the same "Choose dataset…" button on the project form (the case list fills
+  in).
 
 The window runs in its own subprocess (this file run as a script is the driver: a GUI loop starts
 once per process, and a hung GUI must not hang the run). The test sends it JavaScript to run in
@@ -33,6 +34,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = (ROOT.parent / "shared" / "data" / "mini.zip").resolve()
+EXAMPLE = ROOT / "examples" / "prostate-review.json"
 
 
 # -- Xvfb (the `xvfb` fixture of conftest.py) ---------------------------------------------------
@@ -315,7 +317,9 @@ def test_reviewer_chooses_the_dataset_in_the_native_dialog(xvfb: str, stack, tmp
         assert page_errors(window) == []
 
 
-def test_owner_chooses_dataset_and_thumbnail_in_native_dialogs(xvfb: str, stack, tmp_path: Path):
+def test_owner_imports_chooses_dataset_and_thumbnail_in_native_dialogs(
+    xvfb: str, stack, tmp_path: Path
+):
     from PIL import Image
 
     picture = tmp_path / "thumb.png"
@@ -324,7 +328,14 @@ def test_owner_chooses_dataset_and_thumbnail_in_native_dialogs(xvfb: str, stack,
         sign_in(window, stack.server.base_url, stack.owner.user.username, stack.owner.password)
         window.click("[data-testid=owner-entry]")
         window.wait_for("!!document.querySelector('[data-testid=owner-new]')", 20)
-        window.click("[data-testid=owner-new]")
+
+        # "Import project file…": an <input type=file> too; the example fills the form.
+        window.mouse_click("label[for=owner-import]")
+        window.choose_file(FILE_INPUT, EXAMPLE)
+        title = window.wait_for(
+            "document.querySelector('#owner-title')?.value || ''", 20, "the imported project"
+        )
+        assert title == json.loads(EXAMPLE.read_text())["title"]
         window.wait_for("!!document.querySelector('[data-testid=owner-choose-dataset]')", 20)
 
         window.click("[data-testid=owner-choose-dataset]")
