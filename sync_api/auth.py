@@ -71,15 +71,17 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def provide_current_user(request: Request, db: AsyncSession) -> UserRow:
-    """The signed-in user, or 401 when the token is missing, unknown, expired or revoked, or 403
-    when its account is disabled."""
+    """The signed-in user, or 401 when the token is missing, unknown, expired or revoked, or its
+    account is disabled."""
     token = bearer_token(request)
     if token is None:
         raise SignedOut("not signed in; sign in and send the token as `Authorization: Bearer …`")
     row = (await db.execute(_USER_OF_TOKEN, {"token_hash": secret_hash(token)})).first()
     if row is not None and row.UserRow.disabled_at is not None:
         # Before the revoked check (disabling revokes too): say why, not just "signed out".
-        raise Forbidden(disabled_message(row.UserRow.username))
+        # 401, not 403: the app then keeps unsent reviews waiting for a sign-in (a 403 would
+        # mark them refused for good), and they go out once the account is enabled again.
+        raise SignedOut(disabled_message(row.UserRow.username))
     if row is None or row.revoked:
         raise SignedOut("signed out: this token is unknown or was revoked; sign in again")
     expires: datetime = row.expires

@@ -24,8 +24,10 @@ class ErrorBody(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _MEANING = {
-    401: "Not signed in, or the token expired or was revoked: sign in again.",
-    403: "Signed in, but this account's role does not allow it, or the account is disabled.",
+    401: "Not signed in, the token expired or was revoked, or the account is disabled "
+    "(the detail says which).",
+    403: "Not allowed: the account's role does not allow it (on sign-in: the account is "
+    "disabled; on a password change: the current password is wrong).",
     404: "Does not exist, or the caller is not a member (nothing is revealed).",
     409: "Clashes with what is stored (name taken, uuid reused, project closed or a draft).",
     410: "The invitation code was used or has expired.",
@@ -36,10 +38,7 @@ _MEANING = {
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI documentation of the error answers a route can give (400 is documented by
-    Litestar on every route). A route that needs a token (401) also answers 403 to a disabled
-    account."""
-    if 401 in statuses and 403 not in statuses:
-        statuses = (*statuses, 403)
+    Litestar on every route)."""
     return {
         status: ResponseSpec(ErrorBody, description=_MEANING[status], generate_examples=False)
         for status in statuses

@@ -19,7 +19,6 @@ from naesview_app.sync.errors import (
     STATUS_ERRORS,
     BadRequest,
     BadResponse,
-    Forbidden,
     ServerError,
     ServerUnreachable,
     SignedOut,
@@ -173,12 +172,12 @@ class SyncClient:
 
     def sign_out(self) -> None:
         """Revoke this client's token on the server and forget it. The token is forgotten even
-        when the server cannot be reached (the error is raised after); an already invalid token,
-        or one of a disabled account (403), counts as signed out."""
+        when the server cannot be reached (the error is raised after); an already invalid token
+        (also one of a disabled account) counts as signed out."""
         try:
             if self.token:
                 self._send("POST", "/auth/sign-out")
-        except (SignedOut, Forbidden):
+        except SignedOut:
             pass
         finally:
             self.token = None

@@ -4,10 +4,24 @@ stored rows and the owner's export are the same before and after."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import httpx
 import pytest
 
-from naesview_app.sync import BadRequest, Conflict, Forbidden, NotFound, SignedOut, TooManyAttempts
+from naesview_app.review.outbox import Account as OutboxAccount
+from naesview_app.review.outbox import Outbox, OutboxSyncer
+from naesview_app.review.services import is_rejection
+from naesview_app.sync import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    SignedOut,
+    SyncClient,
+    TooManyAttempts,
+)
 from naesview_wire import Account
 from tests.sync_server import (
     SignedInUser,
@@ -58,18 +72,20 @@ def test_disabled_account_cannot_sign_in_nor_use_its_tokens_and_keeps_its_review
     assert shown.id == reviewer.user.id
     assert shown.disabled_at is not None
     assert account(sync_server, reviewer.user.id) == shown
-    # Every token issued before stops at once, with a message that says why.
+    # Every token issued before stops at once (401: the app keeps unsent reviews waiting for a
+    # sign-in instead of dropping them as refused), with a message that says why.
     for client in (reviewer.client, second):
-        with pytest.raises(Forbidden) as caught:
+        with pytest.raises(SignedOut) as signed_out:
             client.me()
-        assert str(caught.value) == disabled(reviewer.user.username)
-        assert caught.value.status == 403
-    with pytest.raises(Forbidden, match="is disabled"):
+        assert str(signed_out.value) == disabled(reviewer.user.username)
+        assert signed_out.value.status == 401
+    with pytest.raises(SignedOut, match="is disabled"):
         reviewer.client.submit_review(sample_review(project_id, 3))
     # Signing in: the right password learns that the account is disabled, a wrong one nothing.
-    with pytest.raises(Forbidden) as caught:
+    with pytest.raises(Forbidden) as forbidden:
         sync_server.client().sign_in(reviewer.user.username, reviewer.password)
-    assert str(caught.value) == disabled(reviewer.user.username)
+    assert str(forbidden.value) == disabled(reviewer.user.username)
+    assert forbidden.value.status == 403
     with pytest.raises(SignedOut, match="wrong username or password"):
         sync_server.client().sign_in(reviewer.user.username, "not-the-password")
     # The app can still sign the dead session out (the client forgets the token).
@@ -100,10 +116,50 @@ def test_disabled_account_cannot_sign_in_nor_use_its_tokens_and_keeps_its_review
     assert sync_server.admin.enable_user(reviewer.user.id).disabled_at is None  # again: no-op
 
 
+def test_reviews_waiting_in_the_apps_outbox_go_out_once_the_account_is_enabled(
+    tmp_path: Path, sync_server: SyncServer
+):
+    """The app's outbox holds a disabled reviewer's unsent answers as pending (not refused), and
+    sends them after an admin enables the account and the reviewer signs in again."""
+    _, reviewer, project = project_with_reviewer(sync_server, case_count=5)
+    account = OutboxAccount(sync_server.base_url, reviewer.user.id)
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    client = SyncClient(sync_server.base_url, token=reviewer.client.token, retries=0)
+    syncer = OutboxSyncer(outbox, is_rejection, min_delay=0.05, max_delay=0.2)
+    made = [sample_review(project.id, case_id) for case_id in range(3)]
+    sync_server.admin.disable_user(reviewer.user.id)
+    try:
+        syncer.use(account, client)
+        for review in made:
+            outbox.add(account, review)
+            syncer.notify()
+        deadline = time.monotonic() + 30
+        while syncer.state().online is not False and time.monotonic() < deadline:
+            time.sleep(0.05)
+        state = syncer.state()
+        assert (state.pending, state.rejected, state.synced) == (3, 0, 0)
+        assert state.last_error == disabled(reviewer.user.username)
+
+        sync_server.admin.enable_user(reviewer.user.id)
+        client.sign_in(reviewer.user.username, reviewer.password)
+        syncer.use(account, client)  # what the app does after a sign-in
+        deadline = time.monotonic() + 30
+        while outbox.counts(account).pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+        counts = outbox.counts(account)
+        assert (counts.pending, counts.rejected, counts.synced) == (0, 0, 3)
+        on_server = client.list_reviews(project.id)
+        assert sorted(str(r.review.uuid) for r in on_server) == sorted(str(r.uuid) for r in made)
+    finally:
+        syncer.stop()
+        client.close()
+        outbox.close()
+
+
 def test_a_disabled_owner_keeps_the_project_open_to_its_reviewers(sync_server: SyncServer):
     owner, reviewer, project_id = reviewed_project(sync_server)
     sync_server.admin.disable_user(owner.user.id)
-    with pytest.raises(Forbidden, match="is disabled"):
+    with pytest.raises(SignedOut, match="is disabled"):
         owner.client.export_json(project_id)
     reviewer.client.submit_review(sample_review(project_id, 4))
     assert len(reviewer.client.list_reviews(project_id)) == 4

@@ -323,8 +323,8 @@ def test_an_unknown_review_uuid_in_the_url_must_match_the_body(world: World):
 
 
 def test_a_disabled_account_is_refused_on_every_signed_in_route(world: World):
-    """A member who is disabled gets 403 saying so on every route that needs a token, with the
-    token issued before; nothing else changes for the others."""
+    """A member who is disabled gets 401 saying so on every route that needs a token, with the
+    token issued before."""
     owner = world.users["owner"]
     assert owner is not None
     member = world.server.new_user("reviewer")
@@ -341,7 +341,7 @@ def test_a_disabled_account_is_refused_on_every_signed_in_route(world: World):
             headers={"Authorization": f"Bearer {member.client.token}"},
             timeout=30,
         )
-        assert response.status_code == 403, (route.method, route.path, response.text)
+        assert response.status_code == 401, (route.method, route.path, response.text)
         assert response.json()["detail"] == (
             f"account `{member.user.username}` is disabled; ask an admin of this server to "
             "enable it"

@@ -105,7 +105,7 @@ def test_disable_enable_and_set_password_from_the_command_line(fresh_database_ur
         done = sync_cli(fresh_database_url, "disable", name)
         assert (done.returncode, done.stdout) == (0, f"account `{name}` disabled\n")
         assert status_of(fresh_database_url, name) == "disabled"
-        with pytest.raises(Forbidden, match=f"account `{name}` is disabled"):
+        with pytest.raises(SignedOut, match=f"account `{name}` is disabled"):
             reviewer.client.me()  # the running server sees it at once
         with pytest.raises(Forbidden, match="is disabled"):
             server.client().sign_in(name, reviewer.password)
@@ -154,8 +154,10 @@ def test_the_only_admin_is_rescued_from_the_command_line(fresh_database_url: str
     with start_sync_server(fresh_database_url) as server:
         admin = server.admin.me()
         assert sync_cli(fresh_database_url, "disable", admin.username).returncode == 0
-        with pytest.raises(Forbidden, match="is disabled"):
+        with pytest.raises(SignedOut, match="is disabled"):
             server.admin.list_users()  # no admin can sign in now
+        with pytest.raises(Forbidden, match="is disabled"):
+            server.client().sign_in(admin.username, ADMIN_PASSWORD)
         assert sync_cli(fresh_database_url, "enable", admin.username).returncode == 0
         done = sync_cli(
             fresh_database_url,
