@@ -26,6 +26,11 @@ from naesview_app.about import (
 COMMON_LICENCES = Path("/usr/share/common-licenses")
 _COMMON = {"LGPL-2.1": "LGPL-2.1", "LGPLv2": "LGPL-2.1", "Apache": "Apache-2.0", "GPL V3": "GPL-3"}
 
+# Code that a distribution embeds without shipping its notice: the notice travels from here.
+# pyjpegls (MIT) compiles CharLS (BSD-3-Clause) into its extension and ships no licence file.
+NOTICES = Path(__file__).with_name("notices")
+EMBEDDED_NOTICES = {"pyjpegls": [("CharLS, compiled into pyjpegls", "charls-LICENSE.md")]}
+
 # Licences that would make the distributed bundle a GPL work: `write_third_party` refuses them,
 # so the build fails. The LGPL (PyGObject, pycairo: separate, replaceable files) is fine.
 COPYLEFT_LICENCES = re.compile(r"\bA?GPL|GNU (Affero )?General Public", re.IGNORECASE)
@@ -68,6 +73,10 @@ def write_third_party(modules: set[str], folder: Path) -> list[ThirdParty]:
         texts = licence_texts(distribution) or _common_text(entry.licence)
         if not texts:
             texts = [("note", f"No licence file ships with {entry.name}; see {entry.homepage}.")]
+        texts += [
+            (title, (NOTICES / file).read_text(encoding="utf-8"))
+            for title, file in EMBEDDED_NOTICES.get(entry.name.lower(), [])
+        ]
         body = "\n\n".join(f"--- {name} ---\n{text.strip()}" for name, text in texts)
         sections.append(_heading(entry) + body)
     (folder / THIRD_PARTY_JSON).write_bytes(msgspec.json.encode(listed))

@@ -108,14 +108,15 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
         assert page.inner_text("[data-testid=case-label]").strip() == "case1"
         assert "Case 1 of 4" in page.inner_text("[data-testid=position]")
         axial, coronal, sagittal = (read_viewport(page, i) for i in range(3))
-        assert (axial["orientation"], axial["index"]) == ("axial", 12)  # middle of 25
-        assert (coronal["orientation"], coronal["index"]) == ("coronal", 20)
+        # The views open on the slices through the mask (its centre of mass), not the middle.
+        assert (axial["orientation"], axial["index"]) == ("axial", 13)  # middle: 12
+        assert (coronal["orientation"], coronal["index"]) == ("coronal", 24)  # middle: 20
         assert (sagittal["orientation"], sagittal["index"]) == ("sagittal", 16)
         assert_shows(axial, expected_view(image, axial, mask), "axial with mask")
         assert_shows(coronal, expected_view(image, coronal), "coronal")
         assert_shows(sagittal, expected_view(image, sagittal), "sagittal")
         # The mask really is drawn (some voxels of this slice are inside it).
-        assert (displayed_slice(mask, "axial", 12) > 0).any()
+        assert (displayed_slice(mask, "axial", 13) > 0).any()
 
         # Scrolling: wheel over the axial view and arrow keys over the coronal one.
         box = page.locator(".viewport").nth(0).bounding_box()
@@ -123,16 +124,16 @@ def test_review_mini_zip(stack: Stack, app_home: Path, browser, tmp_path: Path) 
         page.mouse.wheel(0, 100)
         page.mouse.wheel(0, 100)
         axial = read_viewport(page, 0)
-        assert axial["index"] == 14
+        assert axial["index"] == 15
         assert_shows(axial, expected_view(image, axial, mask), "axial after scrolling")
-        assert page.inner_text(".viewport >> nth=0 >> .vp-slice") == "15 / 25"
+        assert page.inner_text(".viewport >> nth=0 >> .vp-slice") == "16 / 25"
         box1 = page.locator(".viewport").nth(1).bounding_box()
         page.mouse.move(box1["x"] + box1["width"] / 2, box1["y"] + box1["height"] / 2)
         page.keyboard.press("ArrowUp")
         page.keyboard.press("ArrowUp")
         page.keyboard.press("ArrowUp")
         coronal = read_viewport(page, 1)
-        assert coronal["index"] == 17
+        assert coronal["index"] == 21
         assert_shows(coronal, expected_view(image, coronal), "coronal after ↑↑↑")
 
         # Window/level: a right-button drag to the right widens the window for every view.

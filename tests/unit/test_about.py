@@ -112,3 +112,16 @@ def test_bundle_policy_keeps_system_gtk_out_and_wheel_libraries_in() -> None:
     assert "webview.platforms.qt" in policy.EXCLUDED_MODULES  # Qt brings its own Chromium
     assert "webview.platforms.gtk" not in policy.EXCLUDED_MODULES  # Linux: system WebKitGTK
     assert "webview.platforms.gtk" in policy.HIDDEN_IMPORTS
+
+
+def test_embedded_code_without_a_shipped_notice_gets_ours(tmp_path: Path) -> None:
+    """pyjpegls ships no licence file but compiles CharLS (BSD-3-Clause) in: its notice must
+    travel with a binary redistribution, so the bundle's licence file carries it."""
+    licences = load_build_module("licences")
+    listed = licences.write_third_party({"jpeg_ls", "_CharLS"}, tmp_path)
+    assert [p.name for p in listed] == ["Python", "pyjpegls"]
+    text = (tmp_path / about.THIRD_PARTY_TEXT).read_text()
+    section = text.split("pyjpegls ", 1)[1]
+    assert "CharLS, compiled into pyjpegls" in section
+    assert "Copyright (c) 2007, Jan de Vaan" in section
+    assert "Redistributions in binary form must reproduce" in section
