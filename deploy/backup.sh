@@ -4,12 +4,15 @@
 #   SQLite: SQLite's online backup (package sqlite3), never a plain copy of a live file.
 # Usage: NAESVIEW_DATABASE_URL=... deploy/backup.sh /backup/naesview-$(date +%F).dump
 set -eu
+. "$(dirname "$0")/pg_url.sh"
 file=${1:?usage: backup.sh FILE (the database comes from NAESVIEW_DATABASE_URL)}
 url=${NAESVIEW_DATABASE_URL:?set NAESVIEW_DATABASE_URL to the database to back up}
 case $url in
 postgresql*://* | postgres://*)
-    # libpq does not know SQLAlchemy's driver suffix (postgresql+asyncpg://).
-    pg_dump --format=custom --no-owner --dbname="postgresql://${url#*://}" --file="$file"
+    pg_url "$url"
+    # libpq does not know SQLAlchemy's driver suffix (postgresql+asyncpg://); the password
+    # goes in PGPASSWORD, not on the command line (pg_url.sh).
+    pg_dump --format=custom --no-owner --dbname="$PG_URL" --file="$file"
     ;;
 sqlite:///*)
     path=${url#sqlite:///}

@@ -248,3 +248,43 @@ def test_scripts_refuse_unknown_databases_in_one_line(tmp_path: Path):
         assert done.stderr.strip() == (
             f"{name}: NAESVIEW_DATABASE_URL must start with postgresql:// or sqlite:///"
         )
+
+
+def test_the_database_password_never_reaches_a_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """backup.sh/restore.sh hand the password to pg_dump/pg_restore in PGPASSWORD (decoded), not
+    in --dbname, where every local user could read it in `ps`. The real tools run (through a
+    shim that records what they were given); this server trusts local connections, so the
+    password is accepted whatever it is."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    log = tmp_path / "calls.log"
+    for tool in ("pg_dump", "pg_restore"):
+        real = shutil.which(tool)
+        assert real is not None, f"{tool} missing (make system-deps installs postgresql-client)"
+        shim = shims / tool
+        shim.write_text(
+            f'#!/bin/sh\nprintf "%s\\n" "{tool} $* PGPASSWORD=$PGPASSWORD" >> "{log}"\n'
+            f'exec "{real}" "$@"\n'
+        )
+        shim.chmod(0o755)
+    backup = tmp_path / "naesview.dump"
+    secret = "s3cr@t:pw"
+
+    def with_secret(url: str) -> str:
+        return url.replace("://postgres@", "://postgres:s3cr%40t%3Apw@", 1)
+
+    monkeypatch.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
+    with postgres_database() as live:
+        assert "://postgres@" in live
+        written = write_and_back_up(with_secret(live), backup)
+    with postgres_database() as restored:
+        assert_served_after_restore(with_secret(restored), backup, written)
+    calls = log.read_text().splitlines()
+    assert [c.split()[0] for c in calls] == ["pg_dump", "pg_restore"]
+    for call in calls:
+        arguments, password = call.rsplit(" PGPASSWORD=", 1)
+        assert password == secret  # decoded from the URL
+        assert "s3cr" not in arguments
+        assert "postgres@" in arguments
