@@ -188,6 +188,10 @@ class VolumeInfo(Result, frozen=True, kw_only=True):
     on; a request for a slice not decoded yet waits for it (the whole-volume GET streams)."""
     first_z: int = 0
     """The slice decoded first (0, or the last one for a file stored head to feet)."""
+    original_url: str | None = None
+    """Set when this (editable) mask is shown as the reviewer last saved it, with their edit:
+    the project's own mask, same shape and dtype, which the brush's added/removed/Dice and
+    "Reset to original" are relative to. None: the layer is the project's mask."""
 
 
 class SavedAnswer(Result, frozen=True, kw_only=True):

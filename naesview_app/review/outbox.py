@@ -152,6 +152,17 @@ class Outbox:
             answers[int(case_id)] = Answer(review.answer, review.comment, synced_at is not None)
         return answers
 
+    def latest_review(self, account: Account, project_id: int, case_id: int) -> Review | None:
+        """The last review saved for one case, with its edited masks (kept after it is synced:
+        the outbox is the reviewer's local record, nothing is ever deleted from it)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body FROM reviews WHERE server = ? AND user_id = ? AND project_id = ?"
+                " AND case_id = ? ORDER BY seq DESC LIMIT 1",
+                (account.server, account.user_id, project_id, case_id),
+            ).fetchone()
+        return None if row is None else msgspec.json.decode(row[0], type=Review)
+
 
 class ReviewSender(Protocol):
     def submit_review(self, review: Review) -> object: ...

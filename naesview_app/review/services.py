@@ -27,11 +27,19 @@ from naesview_app.datasets import Dataset, open_dataset
 from naesview_app.errors import DatasetError, NaesviewError
 from naesview_app.local_server import VoxelStore
 from naesview_app.review import messages as m
+from naesview_app.review.account import (
+    WRONG_CURRENT,
+    PasswordRules,
+    SignInNotice,
+    WrongPassword,
+    could_be_a_password,
+    password_problem,
+)
 from naesview_app.review.outbox import Account, Answer, Outbox, OutboxSyncer
 from naesview_app.review.session import LoadedCase, ProjectRef, ReviewSession, check_dataset
 from naesview_app.review.timing import ProgressInfo
 from naesview_app.sync.client import SyncClient
-from naesview_app.sync.errors import HTTPStatusSyncError, SignedOut
+from naesview_app.sync.errors import Forbidden, HTTPStatusSyncError, SignedOut
 
 ClientFactory = Callable[..., SyncClient]
 MAX_MISSING_LISTED = 200
@@ -87,6 +95,7 @@ class ReviewApp:
         self._dataset: Dataset | None = None
         self._session: ReviewSession | None = None
         self._projects: dict[int, ProjectRef] = {}
+        self._notice: str | None = None  # why the server ended the session (sign-in form)
         stored = load_session(paths)
         if stored is not None:
             self._use(stored)
@@ -115,6 +124,8 @@ class ReviewApp:
         stored = StoredSession.of(server, session)
         save_session(self.paths, stored)
         self._use(stored)
+        with self._lock:
+            self._notice = None
         return _account(stored)
 
     def sign_out(self) -> None:
@@ -123,6 +134,7 @@ class ReviewApp:
             self._close_session()
             self._stored = None
             self._client = None
+            self._notice = None
             old_sync, self._sync_client = self._sync_client, None
         self._syncer.use(None, None)
         delete_session(self.paths)
@@ -135,6 +147,31 @@ class ReviewApp:
                 pass  # offline: the local token is gone anyway, and it expires on the server
             finally:
                 client.close()
+
+    def change_password(self, old_password: str, new_password: str) -> None:
+        """Change the signed-in user's password on the server. The server revokes the user's
+        other tokens and keeps this one, so the stored session (and the outbox's sending) goes on.
+        """
+        problem = password_problem(new_password)
+        if problem is not None:
+            raise PasswordRules(problem)
+        client = self._require_client()
+        if not could_be_a_password(old_password):
+            raise WrongPassword(WRONG_CURRENT)  # the server would answer 400, not "wrong"
+        try:
+            client.change_password(old_password, new_password)
+        except Forbidden as exc:  # the only 403 of POST /auth/password
+            raise WrongPassword(exc.message) from exc
+
+    def session_refused(self, message: str) -> None:
+        """The server answered 401 to this session's token (revoked, expired, account
+        disabled): keep its reason for the sign-in form."""
+        with self._lock:
+            self._notice = message
+
+    def sign_in_notice(self) -> SignInNotice:
+        with self._lock:
+            return SignInNotice(message=self._notice)
 
     # -- projects ------------------------------------------------------------------------
 
@@ -250,7 +287,7 @@ class ReviewApp:
             label_parts=case.label_parts,
             position=m.Position(n=case.position + 1, total=case.total),
             volumes=volumes,
-            problems=case.volumes.problems,
+            problems=case.problems,
             review=m.SavedAnswer(answer=answer.answer, comment=answer.comment, synced=answer.synced)
             if answer
             else None,
@@ -395,13 +432,27 @@ def _server_answers(client: SyncClient, project_id: int, user_id: int) -> dict[i
 def volume_infos(
     session: ReviewSession, case: LoadedCase, voxels: VoxelStore, voxel_base: str
 ) -> list[m.VolumeInfo]:
-    """Register a loaded case's layers with the voxel store and describe them for the UI."""
+    """Register a loaded case's layers with the voxel store and describe them for the UI.
+
+    A mask the reviewer saved an edit of is served with that edit under the layer's handle, and
+    the project's own mask under `original_url` (what the brush measures and resets against)."""
     brush = session.project.config.brush
     infos = []
     for layer in case.volumes.layers.values():
         editable = brush is not None and brush.volume == layer.name
         key = (session.dataset.fingerprint, case.case_id, layer.name)
-        handle = voxels.register(key, layer.volume.array, editable=editable, growing=layer.growing)
+        saved = case.edits.get(layer.name)
+        original_url = None
+        if saved is None:
+            handle = voxels.register(
+                key, layer.volume.array, editable=editable, growing=layer.growing
+            )
+        else:
+            handle = voxels.register(key, saved.shown, editable=editable)
+            original = voxels.register(
+                (*key, "original"), layer.volume.array, growing=layer.growing
+            )
+            original_url = f"{voxel_base}/voxels/{original}"
         array = voxels.get(handle)
         assert array is not None
         infos.append(
@@ -417,8 +468,9 @@ def volume_infos(
                 is_mask=layer.is_mask,
                 editable=editable,
                 window=m.Window(center=layer.window[0], width=layer.window[1]),
-                streaming=layer.growing is not None and not layer.growing.done,
+                streaming=saved is None and layer.growing is not None and not layer.growing.done,
                 first_z=layer.volume.shape[0] - 1 if 0 in layer.volume.reorientation.flips else 0,
+                original_url=original_url,
             )
         )
     return infos

@@ -11,6 +11,7 @@ import contextlib
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ import numpy as np
 
 from naesview_app.datasets import Dataset
 from naesview_app.errors import ConfigError, NaesviewError
-from naesview_app.imaging.brush import mask_metrics, pack_mask
+from naesview_app.imaging.brush import MaskError, PackedMask, mask_metrics, pack_mask, unpack_mask
 from naesview_app.imaging.resample import resample_to, same_grid
 from naesview_app.imaging.volume import Volume
 from naesview_app.review.cache import PrefetchCache
@@ -44,6 +45,7 @@ class ProjectRef:
 
 
 DECODE_TIMEOUT = 300.0
+SAVED_EDITS_KEPT = 4
 WINDOW_SAMPLE_FRACTION = 0.02
 """A volume still decoding gets its automatic window from its first 2 % of slices (at least
 one): enough for a first look without delaying it; the UI's own auto window can refine it."""
@@ -79,6 +81,17 @@ class CaseVolumes:
 
 
 @dataclass(frozen=True, slots=True)
+class SavedEdit:
+    """The reviewer's edit of a mask layer, from their last saved answer of the case."""
+
+    shown: np.ndarray
+    """The layer's voxels with the edit (the layer's dtype, `slope`/`intercept` as the layer):
+    what the editable layer shows instead of the project's mask."""
+    review: uuid.UUID
+    """The review carrying it."""
+
+
+@dataclass(frozen=True, slots=True)
 class LoadedCase:
     position: int
     case_id: int
@@ -87,6 +100,14 @@ class LoadedCase:
     total: int
     volumes: CaseVolumes
     answer: Answer | None
+    edits: dict[str, SavedEdit] = field(default_factory=dict)
+    """Mask layers shown with this reviewer's saved edit (by layer name); the layer itself in
+    `volumes` stays the project's mask, the original the brush measures against."""
+    edit_problems: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        return [*self.volumes.problems, *self.edit_problems]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +188,9 @@ class ReviewSession:
         self._cache: PrefetchCache[int, CaseVolumes] = PrefetchCache(
             self._load_volumes, lambda c: c.nbytes, max_bytes=cache_bytes, prefetch_delay=0.03
         )
+        # Saved edits unpacked lately, by case: loading a case again (prefetch, then show)
+        # does not unpack the same review twice.
+        self._saved_edits: OrderedDict[int, dict[str, SavedEdit]] = OrderedDict()
 
     @property
     def total(self) -> int:
@@ -190,6 +214,7 @@ class ReviewSession:
         case_id = self.case_id_at(position)
         case = self.dataset.case(case_id)
         volumes = self._cache.get(case_id)
+        edits, edit_problems = self._shown_edits(case_id, case.name, volumes)
         with self._lock:
             if show:
                 self.timer.show(case_id)
@@ -218,6 +243,8 @@ class ReviewSession:
             total=self.total,
             volumes=volumes,
             answer=answer,
+            edits=edits,
+            edit_problems=edit_problems,
         )
 
     def set_visible(self, visible: bool) -> None:
@@ -308,6 +335,46 @@ class ReviewSession:
             out.append(pack_mask(mask).to_wire(name, metrics))
         return tuple(out)
 
+    def _shown_edits(
+        self, case_id: int, case_name: str, volumes: CaseVolumes
+    ) -> tuple[dict[str, SavedEdit], list[str]]:
+        """The brush mask as this reviewer last saved it for the case (from the outbox, synced
+        or not), so going back to it, even after a restart, shows and re-sends their edit."""
+        brush = self.project.config.brush
+        layer = volumes.layers.get(brush.volume) if brush is not None else None
+        if brush is None or layer is None:
+            return {}, []
+        review = self._outbox.latest_review(self._account, self.project.project_id, case_id)
+        edited = (
+            next((m for m in review.masks if m.volume == brush.volume), None) if review else None
+        )
+        if review is None or edited is None:
+            return {}, []  # not answered, or answered with the project's mask
+        with self._lock:
+            known = self._saved_edits.get(case_id)
+            if known is not None and all(e.review == review.uuid for e in known.values()):
+                self._saved_edits.move_to_end(case_id)
+                return known, []
+        where = f"case {case_id} ({case_name})"
+        try:
+            mask = unpack_mask(PackedMask.from_wire(edited))
+        except MaskError as exc:
+            return {}, [
+                f"{where}: your saved edit of `{brush.volume}` cannot be read ({exc}); "
+                "the project's mask is shown, edit it again before you answer"
+            ]
+        if mask.shape != layer.volume.shape:
+            return {}, [
+                f"{where}: your saved edit of `{brush.volume}` has shape {list(mask.shape)}, this "
+                f"dataset's mask {list(layer.volume.shape)}; the project's mask is shown"
+            ]
+        edits = {brush.volume: SavedEdit(shown_mask(mask, layer.volume), review.uuid)}
+        with self._lock:
+            self._saved_edits[case_id] = edits
+            while len(self._saved_edits) > SAVED_EDITS_KEPT:
+                self._saved_edits.popitem(last=False)
+        return edits, []
+
     def _load_volumes(self, case_id: int, background: bool) -> CaseVolumes:
         """Read the case's configured volumes. For the case the reviewer waits for (not a
         prefetch), large .nii.gz volumes are decoded progressively and served as they grow."""
@@ -369,6 +436,16 @@ class ReviewSession:
     def _forget(self, case_id: int) -> None:
         """A progressive decode failed: the next load of this case reads it again (and reports)."""
         self._cache.discard(case_id)
+
+
+def shown_mask(edit: np.ndarray, layer: Volume) -> np.ndarray:
+    """A 0/1 edit as the mask layer's stored values (inside 1, outside 0 once `slope` and
+    `intercept` apply), in the layer's dtype: what the UI's brush writes back as well."""
+    slope = layer.slope or 1.0
+    inside, outside = (1.0 - layer.intercept) / slope, -layer.intercept / slope
+    shown = np.full(edit.shape, outside, dtype=layer.array.dtype)
+    shown[edit != 0] = np.asarray(inside).astype(layer.array.dtype)
+    return shown
 
 
 def _reference_volumes(config: ProjectConfig) -> dict[str, str]:
