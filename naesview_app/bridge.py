@@ -20,7 +20,9 @@ import msgspec
 from naesview_app.about import AboutInfo, about_info
 from naesview_app.errors import NaesviewError
 from naesview_app.review import messages as m
+from naesview_app.review.account import ChangePasswordArgs, SignInNotice
 from naesview_app.review.services import ReviewApp
+from naesview_app.sync.errors import SignedOut
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,12 @@ def exposed(args_type: type[A]) -> Callable[[Callable[[Bridge, A], Any]], Callab
                 return msgspec.to_builtins(result if result is not None else m.Empty())
             except msgspec.ValidationError as exc:
                 return _error("bad_arguments", f"{name}: {exc}; this is a bug in the UI")
+            except SignedOut as exc:
+                # The server refused the session's token: the sign-in form will say why (e.g.
+                # the account was disabled). At sign-in it only means a wrong password.
+                if name != "sign_in":
+                    self._app.session_refused(_one_line(str(exc)))
+                return _error(exc.code, _one_line(str(exc)))
             except NaesviewError as exc:
                 return _error(exc.code, _one_line(str(exc)))
             except Exception as exc:
@@ -84,6 +92,14 @@ class Bridge:
     @exposed(m.NoArgs)
     def sign_out(self, _: m.NoArgs) -> None:
         self._app.sign_out()
+
+    @exposed(ChangePasswordArgs)
+    def change_password(self, a: ChangePasswordArgs) -> None:
+        self._app.change_password(a.old_password, a.new_password)
+
+    @exposed(m.NoArgs)
+    def sign_in_notice(self, _: m.NoArgs) -> SignInNotice:
+        return self._app.sign_in_notice()
 
     @exposed(m.NoArgs)
     def list_projects(self, _: m.NoArgs) -> m.ProjectList:
