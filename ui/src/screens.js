@@ -4,6 +4,7 @@
 import { h } from "./dom.js";
 import { renderMarkdown } from "./markdown.js";
 import { openAbout } from "./about.js";
+import { accountButton, signInNotice } from "./account.js";
 import { ownerEntry } from "./owner.js";
 
 const SERVER_KEY = "naesview.lastServer";
@@ -38,7 +39,7 @@ export function topBar(ctx, { back = null, title = "" } = {}) {
     back ? h("button.ghost.back", { type: "button", onclick: back.action, "data-testid": "back" }, `← ${back.label}`) : null,
     h("div.topbar-title", {}, title),
     h("div.topbar-spacer"),
-    user ? h("div.who", { title: user.server }, h("span.who-name", {}, user.username), h("span.who-server", {}, hostOf(user.server))) : null,
+    user ? accountButton(ctx) : null,
     user ? h("button.ghost", { type: "button", "data-testid": "sign-out", onclick: async () => {
       // Signed out locally whatever the server says (it may be unreachable).
       try { await ctx.bridge.call("sign_out"); } catch { /* nothing more to do */ }
@@ -46,10 +47,6 @@ export function topBar(ctx, { back = null, title = "" } = {}) {
       ctx.go("signIn");
     } }, "Sign out") : null,
   );
-}
-
-function hostOf(url) {
-  try { return new URL(url).host; } catch { return url; }
 }
 
 export function signInScreen(ctx) {
@@ -78,6 +75,7 @@ export function signInScreen(ctx) {
   h("div.signin-brand", {}, h("span.brand-mark.large", { "aria-hidden": "true" }), h("h1", {}, "naesView")),
   h("p.muted", {}, "Sign in to your review server. Images stay on this computer; only your answers are sent.",
     " ", h("button.link", { type: "button", "data-testid": "about-open", onclick: () => openAbout(ctx.bridge).catch(() => {}) }, "About")),
+  signInNotice(ctx),
   h("label", { for: "server" }, "Server"), server,
   h("label", { for: "username" }, "User name"), username,
   h("label", { for: "password" }, "Password"), password,
