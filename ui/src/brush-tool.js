@@ -4,11 +4,17 @@
 //
 // The edit lives in an EditHistory (0/1 Uint8Array) and is copied into the mask layer's voxel
 // array in place, so every viewport showing that mask draws it at the next frame.
+//
+// A case answered earlier with an edit (even before a restart) arrives with that edit in the
+// layer's voxels and the project's own mask at `original_url`: the history starts from the edit
+// and measures against the original. An edit not yet part of a saved answer is "unsaved": the
+// review screen asks before leaving the case (unsavedEdits / discardEdits).
 
 import { registerReviewExtension } from "./extensions.js";
-import { EditHistory, cursorRadii, editableMask, sliceToPointer, pointerToSlice, stepRadius } from "./brush.js";
+import { EditHistory, cursorRadii, editableMask, maskMetrics, rleDecode, rleEncode, sliceToPointer, pointerToSlice, stepRadius } from "./brush.js";
 import { h } from "./dom.js";
 import { panTool, windowLevelTool } from "./tools.js";
+import { fetchVolume } from "./volumes.js";
 
 export const MIN_RADIUS_MM = 0.5;
 export const MAX_RADIUS_MM = 50;
@@ -76,6 +82,34 @@ export function leftDragAction({ enabled, claimed, leftDrag }) {
   return null;
 }
 
+/**
+ * An EditHistory whose mask is `current` (a saved edit) while its original stays `original`
+ * (the project's mask): metrics and "Reset to original" are relative to the project's mask, and
+ * there is nothing to undo yet. Both are 0/1 Uint8Arrays; `current` is used, `original` copied.
+ */
+export function restoredHistory(original, current, dims, spacing) {
+  const history = new EditHistory(original, dims, spacing);
+  if (current.length !== original.length) {
+    throw new Error(`the saved edit has ${current.length} voxels, the mask ${original.length}; reload the case`);
+  }
+  const m = maskMetrics(original, current);
+  history.mask = current;
+  history.stats.added = m.added;
+  history.stats.removed = m.removed;
+  return history;
+}
+
+/** True when `mask` (0/1) differs from the run-length coded `saved` state. */
+export function differsFromSaved(mask, saved) {
+  if (!saved || saved.length !== mask.length) return true;
+  let at = 0;
+  for (let k = 0; k < saved.values.length; k++) {
+    const value = saved.values[k];
+    for (let end = at + saved.counts[k]; at < end; at++) if (mask[at] !== value) return true;
+  }
+  return false;
+}
+
 /** "Added 12 · Removed 3 · Dice 0.981". */
 export function formatMetrics(m) {
   return `Added ${m.added} · Removed ${m.removed} · Dice ${m.dice.toFixed(3)}`;
@@ -92,8 +126,10 @@ export function createBrushExtension({ viewer, config, headers }) {
   let claimed = false; // the viewer's state says leftDrag "tool" because of this brush
   let fallback = "window"; // what left drag did before the brush took it (W/L or Pan)
   let hover = null; // {viewport, u, v}
-  let session = null; // {index, meta, history, data}
-  const kept = new Map(); // `${index}/${handle}` -> history, so going back keeps the edits
+  let session = null; // {index, meta, history, saved, data, original}
+  // `${index}/${handle}` -> {history, saved}, so going back keeps the edits. `saved` is the
+  // run-length coded mask as last saved (or as it arrived): what "unsaved edits" compare with.
+  const kept = new Map();
 
   // ---- panel ----
   const paintBtn = h("button.toggle", { type: "button", title: "Paint into the mask (b turns the brush off)", "data-testid": "brush-paint",
@@ -189,9 +225,19 @@ export function createBrushExtension({ viewer, config, headers }) {
     if (!vol?.complete || !vol.data) return null;
     if (!session.history) {
       const key = `${session.index}/${session.meta.handle}`;
-      session.history = kept.get(key) ?? new EditHistory(editableMask(vol.data, vol.slope, vol.intercept), vol.dims, vol.spacing);
+      let entry = kept.get(key);
+      if (!entry) {
+        if (session.meta.original_url && !session.original) return null; // still on its way
+        const shown = editableMask(vol.data, vol.slope, vol.intercept);
+        const history = session.original
+          ? restoredHistory(session.original, shown, vol.dims, vol.spacing)
+          : new EditHistory(shown, vol.dims, vol.spacing);
+        entry = { history, saved: rleEncode(shown) };
+      }
+      session.history = entry.history;
+      session.saved = entry.saved;
       kept.delete(key);
-      kept.set(key, session.history);
+      kept.set(key, entry);
       while (kept.size > 32) kept.delete(kept.keys().next().value);
     }
     if (session.data !== vol.data) {
@@ -312,6 +358,30 @@ export function createBrushExtension({ viewer, config, headers }) {
     else act(action);
   }
 
+  /** Fetch the project's mask for a case shown with a saved edit (the history's original). */
+  function loadOriginal(target) {
+    const { meta } = target;
+    const handle = fetchVolume({ name: `${name} (original)`, url: meta.original_url, shape: meta.shape, dtype: meta.dtype }, { headers });
+    target.originalReady = handle.done.then(() => {
+      target.original = editableMask(handle.data, meta.slope ?? 1, meta.intercept ?? 0);
+      if (session === target) { ensureHistory(); refresh(); viewer.requestRender(); }
+    });
+    target.originalReady.catch(() => {}); // masks() reports it when the case is answered
+  }
+
+  /** The shown case's history once its mask and original are in (waits at most `ms`). */
+  async function historyReady(index, ms = 60000) {
+    const until = performance.now() + ms;
+    for (;;) {
+      if (!session || session.index !== index) return null;
+      if (session.originalReady) await session.originalReady;
+      const history = ensureHistory();
+      if (history) return history;
+      if (performance.now() > until) throw new Error(`the mask ${name} is still loading; answer again in a moment`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   viewer.setTool(tool);
   const removeOverlay = viewer.addOverlay(drawCursor);
   document.addEventListener("keydown", onKey);
@@ -323,7 +393,8 @@ export function createBrushExtension({ viewer, config, headers }) {
     caseShown({ index, info }) {
       stroke = null;
       const meta = info.volumes.find((v) => v.name === name && v.editable !== false);
-      session = meta ? { index, meta, history: null, data: null } : null;
+      session = meta ? { index, meta, history: null, saved: null, data: null, original: null } : null;
+      if (meta?.original_url && !kept.has(`${index}/${meta.handle}`)) loadOriginal(session);
       const leftDrag = viewer.getState?.()?.leftDrag ?? null;
       if (leftDragAction({ enabled, claimed, leftDrag }) === "release") followLeftDrag(viewer.getState());
       else claim(leftDrag);
@@ -331,7 +402,8 @@ export function createBrushExtension({ viewer, config, headers }) {
       ensureHistory();
     },
     async masks({ index }) {
-      const history = ensureHistory();
+      // A saved edit must go out again with a changed answer: wait for it rather than send none.
+      const history = session?.meta.original_url ? await historyReady(index) : ensureHistory();
       if (!session || session.index !== index || !history) return [];
       history.endStroke();
       if (!changed(history)) return [];
@@ -343,6 +415,33 @@ export function createBrushExtension({ viewer, config, headers }) {
         throw new Error(`the edited mask ${name} was not saved (HTTP ${res.status}${why ? `: ${why}` : ""}); answer the case again`);
       }
       return [{ volume: name, handle: session.meta.handle }];
+    },
+    /** The answer of case `index` was saved, with this edit: it is no longer unsaved. */
+    answered({ index }) {
+      if (session?.index !== index || !session.history) return;
+      session.saved = rleEncode(session.history.mask);
+      const entry = kept.get(`${index}/${session.meta.handle}`);
+      if (entry) entry.saved = session.saved;
+    },
+    /** True when the shown case's mask has edits that no saved answer carries. */
+    unsavedEdits() {
+      const history = session?.history;
+      if (!history) return false;
+      history.endStroke();
+      return differsFromSaved(history.mask, session.saved);
+    },
+    /** Put the shown case's mask back as it was last saved (or as it arrived). */
+    discardEdits() {
+      const history = session?.history;
+      if (!history || !session.saved) return;
+      stroke = null;
+      const fresh = restoredHistory(history.original, rleDecode(session.saved), history.dims, history.spacing);
+      session.history = fresh;
+      kept.set(`${session.index}/${session.meta.handle}`, { history: fresh, saved: session.saved });
+      const vol = viewer.getState()?.volumes[name];
+      if (vol?.data) writeBack(vol.data, fresh.mask, vol.dims, null, vol.slope, vol.intercept);
+      viewer.requestRender();
+      refresh();
     },
     /** For tests and diagnostics: the shown case's edit. */
     debug: () => ({ radius, erase, enabled, claimed, history: session?.history ?? null }),

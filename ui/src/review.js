@@ -16,6 +16,7 @@ import { PRESETS, percentileWindow } from "./windowing.js";
 import { helpOverlay } from "./help.js";
 import { renderInline } from "./markdown.js";
 import { startReviewExtensions } from "./extensions.js";
+import { askKeepOrDiscard } from "./leave-confirm.js";
 
 const PREFETCH_AHEAD = 2;
 const PREFETCH_BUDGET_BYTES = 768 << 20; // voxels held for the cases around the current one
@@ -58,7 +59,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   const eta = h("div.eta.muted", { "data-testid": "eta" });
   const sync = h("div.sync", { "data-testid": "sync-status", title: "Answers are saved on this computer first, then sent to the server." });
   const helpButton = h("button.ghost.icon", { type: "button", title: "Keyboard shortcuts (?)", "aria-label": "Keyboard shortcuts", onclick: () => help.toggle() }, "?");
-  const bar0 = topBar(ctx, { back: { label: "Project", action: () => ctx.go("project", { projectId: project.id }) }, title: project.title });
+  const bar0 = topBar(ctx, { back: { label: "Project", action: () => leaveTo("project", { projectId: project.id }) }, title: project.title });
   bar0.querySelector(".topbar-spacer").replaceWith(
     h("div.topbar-center", {}, label),
     h("div.progress", {}, h("div.progress-line", {}, position, jump, eta), h("div.bar", {}, bar)),
@@ -205,6 +206,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
 
   async function go(i) {
     if (i < 0 || i >= total) return;
+    if (i !== index && !(await mayLeave())) return;
     const myGeneration = ++generation;
     const asked = performance.now();
     hideDone();
@@ -320,6 +322,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
       const args = { index: i, answer: value, masks };
       if (comment) args.comment = text;
       const res = await bridge.call("submit_review", args);
+      for (const ext of extensions) ext.answered?.({ index: i });
       answers.set(i, { answer: value, comment: text });
       if (res.progress) progress = res.progress;
       updateProgress();
@@ -360,10 +363,32 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
       h("p", {}, d >= total ? `You answered all ${total} cases. Your answers are saved and will be synced.` : `${d} of ${total} cases answered. Go back to the cases you skipped with ←.`),
       h("div.row", {},
         h("button", { type: "button", onclick: () => go(index) }, "Back to the last case"),
-        h("button.primary", { type: "button", onclick: () => ctx.go("projects") }, "Back to projects"))));
+        h("button.primary", { type: "button", onclick: () => leaveTo("projects") }, "Back to projects"))));
     doneOverlay.hidden = false;
   }
   function hideDone() { doneOverlay.hidden = true; }
+
+  // ---- leaving a case with unsaved mask edits ------------------------------------------------
+  // Edits are saved only with an answer: before the case goes away without one (←, →, Next,
+  // go to case, Project, Back to projects, Sign out) the reviewer keeps editing or discards.
+  let asking = null;
+  async function mayLeave() {
+    const unsaved = extensions.filter((ext) => ext.unsavedEdits?.());
+    if (!unsaved.length) return true;
+    asking ??= askKeepOrDiscard().finally(() => { asking = null; });
+    if ((await asking) !== "discard") return false;
+    for (const ext of unsaved) ext.discardEdits?.();
+    return true;
+  }
+  async function leaveTo(screen, args) {
+    if (await mayLeave()) ctx.go(screen, args);
+  }
+  if (ctx.hooks) ctx.hooks.mayLeave = mayLeave; // the top bar's Sign out asks too
+  // Closing the browser tab: only the browser's own question is possible there.
+  const onBeforeUnload = (e) => {
+    if (extensions.some((ext) => ext.unsavedEdits?.())) { e.preventDefault(); e.returnValue = ""; }
+  };
+  window.addEventListener("beforeunload", onBeforeUnload);
 
   function showSync(s) {
     sync.textContent = s.label || syncText(s);
@@ -456,6 +481,8 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   });
 
   ctx.onLeave(() => {
+    if (ctx.hooks?.mayLeave === mayLeave) delete ctx.hooks.mayLeave;
+    window.removeEventListener("beforeunload", onBeforeUnload);
     for (const ext of extensions) { try { ext.leave?.(); } catch (e) { console.error(e); } }
     document.removeEventListener("keydown", onKey);
     clearInterval(syncTimer);

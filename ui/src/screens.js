@@ -41,6 +41,7 @@ export function topBar(ctx, { back = null, title = "" } = {}) {
     h("div.topbar-spacer"),
     user ? accountButton(ctx) : null,
     user ? h("button.ghost", { type: "button", "data-testid": "sign-out", onclick: async () => {
+      if (ctx.hooks?.mayLeave && !(await ctx.hooks.mayLeave())) return; // e.g. unsaved mask edits
       // Signed out locally whatever the server says (it may be unreachable).
       try { await ctx.bridge.call("sign_out"); } catch { /* nothing more to do */ }
       ctx.info.signed_in = null;
