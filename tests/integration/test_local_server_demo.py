@@ -98,7 +98,13 @@ def test_demo_serves_a_signed_in_app_on_its_own_sync_server(tmp_path: Path) -> N
         voxels = np.frombuffer(raw, dtype=image["dtype"]).reshape(image["shape"])
         middle = voxels[voxels.shape[0] // 2]
         assert middle.min() <= -900  # air around the body
-        assert middle.max() >= 0  # tissue and bone
+        assert middle.max() >= 400  # bone
+        assert np.mean((middle > 20) & (middle < 80)) > 0.03  # soft tissue
+        mask = next(v for v in case["volumes"] if v["name"] == "mask.nii.gz")
+        raw = httpx.get(mask["url"], headers={"X-Naesview-Token": token}, timeout=30).content
+        lesion = np.frombuffer(raw, dtype=mask["dtype"]).reshape(mask["shape"])
+        assert lesion.shape == voxels.shape
+        assert lesion[lesion.shape[0] // 2].any()  # the review opens on the lesion
         assert httpx.get(f"{sync_url}/healthz", timeout=5).status_code == 200
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(timeout=30) == 0
