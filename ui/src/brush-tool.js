@@ -403,7 +403,11 @@ export function createBrushExtension({ viewer, config, headers }) {
     },
     async masks({ index }) {
       // A saved edit must go out again with a changed answer: wait for it rather than send none.
-      const history = session?.meta.original_url ? await historyReady(index) : ensureHistory();
+      const restoring = session?.index === index && Boolean(session.meta.original_url);
+      const history = restoring ? await historyReady(index) : ensureHistory();
+      if (restoring && (!history || session?.index !== index)) {
+        throw new Error(`the case was left before its edited mask ${name} was in; go back and answer it again`);
+      }
       if (!session || session.index !== index || !history) return [];
       history.endStroke();
       if (!changed(history)) return [];
