@@ -25,6 +25,7 @@ from tests.e2e.helpers import (
     expected_view,
     read_viewport,
     review_stack,
+    shot,
     sign_in,
     wait_case,
     wait_reviews,
@@ -164,6 +165,7 @@ def test_leaving_a_case_with_unsaved_edits_asks_first(tmp_path: Path, browser) -
         assert "You edited the mask of this case but did not answer." in dialog.inner_text()
         assert dialog.get_attribute("role") == "alertdialog"
         assert page.evaluate("document.activeElement.dataset.testid") == "leave-keep"
+        shot(page, "review-leave-confirm.png", tmp_path)
         page.keyboard.press("2")  # an answer key does nothing while the question is open
         page.keyboard.press("Enter")
         assert page.locator(CONFIRM).count() == 0
