@@ -64,7 +64,7 @@ class CtCase:
 def chest_ct_cases(count: int, *, seed: int = 0) -> Iterator[CtCase]:
     """`count` CT cases (case i uses seed + i); lazily, each case built when asked for."""
     anatomies: dict[int, _ChestAnatomy] = {}
-    bank = _noise_bank(np.random.default_rng(seed), (64, CT_SIZE + 64, CT_SIZE + 64))
+    bank = _noise_bank(np.random.default_rng(seed), (64, CT_SIZE + 32, CT_SIZE + 32))
     for i in range(1, count + 1):
         which = (i - 1) % 2
         if which not in anatomies:
@@ -109,6 +109,7 @@ class _ChestAnatomy:
         self._bones()
         self._vessel_trees()
         _blur_inplane(self.hu)
+        _blur_inplane(self.hu)  # twice: edges survive the resampling to each case's pixels
 
     # painting helpers --------------------------------------------------------------------
 
@@ -295,9 +296,9 @@ class _ChestAnatomy:
         self._paint(HU_CORTICAL, WALL, every, 0, vy, 20, 17, only=None)
         self._paint(HU_CANCELLOUS, WALL, bone, 0, vy, 17, 14, only=None)
         self._paint(80, WALL, 1 - bone, 0, vy, 20.5, 17.5, only=None)  # disc
-        self._paint(HU_CORTICAL - 200, WALL, bone, 0, vy + 26, 15, 12, only=None)  # arch
+        self._paint(HU_CORTICAL - 200, WALL, every, 0, vy + 26, 15, 12, only=None)  # arch
         self._paint(20, WALL, every, 0, vy + 24, 8, 7.5, only=None)  # spinal canal
-        self._paint(HU_CORTICAL - 300, WALL, bone, 0, vy + 38, 4, 9, only=None)  # spinous process
+        self._paint(HU_CORTICAL - 300, WALL, every, 0, vy + 38, 4, 9, only=None)  # spinous process
         for side in (-1, 1):
             self._paint(
                 HU_CORTICAL - 300, WALL, bone, side * 24, vy + 14, 12, 5, only=None
@@ -313,7 +314,8 @@ class _ChestAnatomy:
         theta = np.arctan2(y / d, np.abs(x) / w)  # the same on both sides
         ring = self.outline
         ribs_at = np.flatnonzero(_smooth_bump(u, -70, 400, 20) > 0)
-        lateral = (np.abs(x) > 0.3 * w) | (y > 0)  # in front: costal cartilage, not bone
+        # Not in front (costal cartilage there) nor behind the spine (the ribs start beside it).
+        lateral = np.where(y > 0, np.abs(x) > 42, np.abs(x) > 0.3 * w)
         r = self.cavity[ribs_at, None] + 0.04
         near = lateral & (ring > r.min() - 0.03) & (ring < r.max() + 0.03)
         where = np.flatnonzero(near)
@@ -333,9 +335,9 @@ class _ChestAnatomy:
         points: list[np.ndarray] = []
         for side in (-1, 1):
             hilum = np.array([side * 42, 4, 70], dtype=np.float64)
-            for _ in range(14):
+            for _ in range(18):
                 direction = np.array(
-                    [side * rng.uniform(0.3, 1), rng.uniform(-0.8, 0.9), rng.uniform(-1.1, 0.9)]
+                    [side * rng.uniform(0.3, 1), rng.uniform(-0.8, 0.9), rng.uniform(-1.1, 1.3)]
                 )
                 points += _branch(rng, hilum, direction / np.linalg.norm(direction), 50, 5.0, 3)
         lung_points = np.concatenate(points)
@@ -474,7 +476,7 @@ def _place_lesion(
 ) -> np.ndarray:
     """A centre (x, y, u) mm where a ball of `diameter` lies inside the lung (or liver)."""
     want = LUNG if site == "lung" else LIVER
-    lo_u, hi_u = (-25.0, 85.0) if site == "lung" else (-95.0, -5.0)
+    lo_u, hi_u = (5.0, 90.0) if site == "lung" else (-95.0, -5.0)
     lo_u = max(lo_u, BASE_U[0] + half_extent)
     hi_u = min(hi_u, BASE_U[-1] - half_extent)
     r = diameter / 2
