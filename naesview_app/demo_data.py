@@ -36,7 +36,7 @@ from naesview_wire import (
     ViewportGrid,
 )
 
-DATA_VERSION = "5"  # bump when the generated data changes, so old demo folders regenerate
+DATA_VERSION = "6"  # bump when the generated data changes, so old demo folders regenerate
 CT_CASES = 20
 CT_SEED = 100
 MR_CASES = 3
