@@ -12,12 +12,17 @@ from benchmarks.common import Figure, print_table, write_results
 SUITES = ["dataset_bench", "dicom_bench", "load_bench", "ui_bench", "sync_bench"]
 
 
-def main(argv: list[str] | None = None) -> int:
+def chosen_suites(argv: list[str] | None = None) -> list[str]:
+    """The suites named on the command line, or all of them."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("suites", nargs="*", default=SUITES, choices=SUITES, metavar="SUITE")
-    args = parser.parse_args(argv)
+    # No default list here: argparse checks a list default against `choices` as one value.
+    parser.add_argument("suites", nargs="*", choices=SUITES, metavar="SUITE")
+    return parser.parse_args(argv).suites or list(SUITES)
+
+
+def main(argv: list[str] | None = None) -> int:
     figures: list[Figure] = []
-    for name in args.suites:
+    for name in chosen_suites(argv):
         try:
             module = importlib.import_module(f"benchmarks.{name}")
         except ModuleNotFoundError as exc:
