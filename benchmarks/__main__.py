@@ -15,9 +15,14 @@ SUITES = ["dataset_bench", "dicom_bench", "load_bench", "ui_bench", "sync_bench"
 def chosen_suites(argv: list[str] | None = None) -> list[str]:
     """The suites named on the command line, or all of them."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    # No default list here: argparse checks a list default against `choices` as one value.
-    parser.add_argument("suites", nargs="*", choices=SUITES, metavar="SUITE")
-    return parser.parse_args(argv).suites or list(SUITES)
+    parser.add_argument("suites", nargs="*", metavar="SUITE", help=", ".join(SUITES))
+    # Checked here, not with `choices`: Python 3.11's argparse checks an empty `nargs="*"`
+    # list against the choices as one value and refuses it.
+    names = parser.parse_args(argv).suites
+    unknown = [n for n in names if n not in SUITES]
+    if unknown:
+        parser.error(f"unknown suite {', '.join(unknown)}; choose from {', '.join(SUITES)}")
+    return names or list(SUITES)
 
 
 def main(argv: list[str] | None = None) -> int:
