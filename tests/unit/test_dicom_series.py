@@ -504,7 +504,7 @@ def test_odd_pixel_spacing_values_like_simpleitk(spacing, tmp_path) -> None:
 def test_large_uncompressed_stacks_fill_tile_by_tile_like_simpleitk(orientation, tmp_path) -> None:
     """Uncompressed non-axial series go through a few rows of every slice at a time: a stack
     large enough for several tiles, the last one partial, still equals SimpleITK's volume."""
-    files, _ = make_series(n=40, shape=(211, 64), orientation=orientation, step=2.0)
+    files, _ = make_series(n=60, shape=(700, 64), orientation=orientation, step=2.0)
     vol = read_dicom_series(files, name="s")
     ref = simpleitk_reference(files, tmp_path)
     assert np.array_equal(vol.array, sitk.GetArrayFromImage(ref))
