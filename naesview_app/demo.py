@@ -48,12 +48,14 @@ def demo_command(browser: bool, port: int, open_browser: bool, data_dir: str | N
 
     ct_zip, mr_zip = write_demo_datasets(folder / "datasets")
     with DemoServer(folder / "server") as server:
-        reviewer, project_id = _populate(server.base_url, server.admin_password, ct_zip, mr_zip)
+        reviewer, project_ids = _populate(server.base_url, server.admin_password, ct_zip, mr_zip)
+        project_id = project_ids[0]
         paths = AppPaths(config_dir=folder / "app-config", data_dir=folder / "app-data")
         for old in (paths.config_dir, paths.data_dir):
             shutil.rmtree(old, ignore_errors=True)  # the server is new: so is the app's state
         save_session(paths, reviewer)
-        remember_dataset(paths, server.base_url, project_id, str(ct_zip))
+        for pid, zip_path in zip(project_ids, (ct_zip, mr_zip), strict=True):
+            remember_dataset(paths, server.base_url, pid, str(zip_path))
         print(
             f"naesview demo: sync server {server.base_url} (signed in as {reviewer.username})",
             flush=True,
@@ -135,9 +137,9 @@ class DemoServer:
 
 def _populate(
     base_url: str, admin_password: str, ct_zip: Path, mr_zip: Path
-) -> tuple[StoredSession, int]:
+) -> tuple[StoredSession, list[int]]:
     """Owner, reviewer, both projects, invitations; returns the reviewer's session and the
-    lesion project's id."""
+    projects' ids (lesion, MR)."""
     from naesview_app.datasets import open_dataset
     from naesview_app.demo_data import lesion_project, mr_project
     from naesview_app.sync import SyncClient
@@ -175,7 +177,7 @@ def _populate(
     for name, password in passwords.items():
         print(f"naesview demo: account {name} / {password}", flush=True)
     stored = StoredSession.of(base_url, session)
-    return stored, project_ids[0]
+    return stored, project_ids
 
 
 def _free_port() -> int:

@@ -114,6 +114,23 @@ def thumbnail_png(size: int = 160) -> bytes:
     return out.getvalue()
 
 
+def mr_thumbnail_png(size: int = 160) -> bytes:
+    """The first MR head's middle slice in its four sequences, 2×2 as the project shows them,
+    each windowed on its own 0.5–99.5 percentiles: the project list's picture."""
+    sequences = head_mr_sequences(MR_SHAPE, MR_SPACING, seed=201)
+    tiles = []
+    for name in MR_SEQUENCES:
+        plane = sequences[name][MR_SHAPE[0] // 2].astype(np.float32)
+        low, high = np.percentile(plane, [0.5, 99.5])
+        grey = np.clip((plane - low) / max(float(high - low), 1.0) * 255, 0, 255)
+        tiles.append(grey.astype(np.uint8))
+    mosaic = np.block([[tiles[0], tiles[1]], [tiles[2], tiles[3]]])
+    picture = Image.fromarray(mosaic).resize((size, size), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    picture.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 LESION_INSTRUCTIONS = """# Lesion masks: acceptable or not?
 
 Each case is an axial chest CT with one lesion (a lung nodule or a liver lesion) and its
@@ -181,6 +198,7 @@ def mr_project(fingerprint: str, case_count: int) -> ProjectCreate:
         public=ProjectPublic(
             title="MR sequences (demo)",
             short_description="Four MR sequences per case in a 2×2 grid: rate the image quality.",
+            thumbnail=mr_thumbnail_png(),
         ),
         private=ProjectPrivate(instructions_md=MR_INSTRUCTIONS),
         config=ProjectConfig(

@@ -83,6 +83,14 @@ def test_demo_serves_a_signed_in_app_on_its_own_sync_server(tmp_path: Path) -> N
         lesion = projects[start["project_id"]]
         assert lesion["title"] == "Lesion masks (demo)"
         assert lesion["thumbnail"].startswith("data:image/png;base64,")
+        (mr_id,) = set(projects) - {start["project_id"]}
+        assert projects[mr_id]["thumbnail"].startswith("data:image/png;base64,")
+        # The MR project's demo dataset is known too: nobody has to find its path.
+        mr_opened = call("open_project", {"project_id": mr_id})
+        assert mr_opened["dataset_path"].endswith("naesview-demo-mr.zip")
+        mr_dataset = call("open_dataset", {"project_id": mr_id, "path": mr_opened["dataset_path"]})
+        assert mr_dataset["fingerprint_matches"] is True
+        assert mr_dataset["missing"] == []
         opened = call("open_project", {"project_id": start["project_id"]})
         assert opened["dataset_path"] == start["dataset_path"]
         dataset = call(
