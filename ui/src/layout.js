@@ -23,3 +23,19 @@ export function gridTemplate(grid) {
     gridTemplateColumns: `repeat(${Math.max(1, grid.columns ?? 1)}, minmax(0, 1fr))`,
   };
 }
+
+/** A volume's name as a reader says it: without .nii.gz/.nii/.dcm and folder suffixes. */
+export function volumeLabel(volume) {
+  return String(volume).replace(/\.(nii\.gz|nii|dcm|png|jpe?g)$/i, "");
+}
+
+/**
+ * Each viewport's corner title: its orientation, led by the first layer's volume when the
+ * viewports do not all show the same one (a 2×2 grid of four sequences: "T1 · Axial").
+ */
+export function viewportTitles(viewports) {
+  const orientation = (vp) => `${vp.orientation[0].toUpperCase()}${vp.orientation.slice(1)}`;
+  const first = viewports.map((vp) => vp.layers?.[0]?.volume ?? "");
+  const differ = new Set(first).size > 1;
+  return viewports.map((vp, i) => (differ && first[i] ? `${volumeLabel(first[i])} · ${orientation(vp)}` : orientation(vp)));
+}

@@ -3,7 +3,7 @@
 
 import { EDGE_LETTERS, pointToSlice, sliceToVoxel } from "./slice.js";
 import { renderViewport } from "./render.js";
-import { gridTemplate } from "./layout.js";
+import { gridTemplate, viewportTitles } from "./layout.js";
 import { reduce, DEFAULTS } from "./viewer-state.js";
 import { panTool, windowLevelTool } from "./tools.js";
 
@@ -92,6 +92,7 @@ export function createViewer(container, { onChange = () => {}, onRender = () => 
 
   function layout() {
     container.replaceChildren();
+    const titles = viewportTitles(state.viewports);
     cells = state.viewports.map((vp, i) => {
       const root = el("div", "viewport");
       root.dataset.index = String(i);
@@ -100,7 +101,7 @@ export function createViewer(container, { onChange = () => {}, onRender = () => 
       const scratchCanvas = document.createElement("canvas");
       const scratch = { canvas: scratchCanvas, ctx: scratchCanvas.getContext("2d"), imageData: null, pixels: null };
       const letters = EDGE_LETTERS[vp.orientation];
-      const title = el("div", "vp-title", `${vp.orientation[0].toUpperCase()}${vp.orientation.slice(1)}`);
+      const title = el("div", "vp-title", titles[i]);
       title.title = vp.layers.map((l) => l.volume).join(" + ");
       const slice = el("div", "vp-slice");
       const window_ = el("div", "vp-window");

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { caseLabelParts, caseLabelText } from "../src/caselabel.js";
-import { gridRects, gridTemplate } from "../src/layout.js";
+import { gridRects, gridTemplate, viewportTitles, volumeLabel } from "../src/layout.js";
 import { createCaseTimer } from "../src/timing.js";
 import { estimateRemainingMs, formatRemaining, syncText, typicalCaseMs } from "../src/progress.js";
 
@@ -86,4 +86,15 @@ test("pauseWhenAway stops the clock while hidden or blurred", async () => {
   win.dispatchEvent(new Event("blur"));
   t = 9100;
   assert.equal(timer.elapsedMs(), 300); // detached: no longer paused by events
+});
+
+test("viewport titles name the volume when the viewports show different ones", () => {
+  const vp = (volume, orientation = "axial") => ({ orientation, layers: [{ volume }, { volume: "mask.nii.gz" }] });
+  assert.deepEqual(viewportTitles([vp("T1.nii.gz"), vp("T1GD.nii.gz"), vp("T2.nii"), vp("FLAIR", "coronal")]),
+    ["T1 · Axial", "T1GD · Axial", "T2 · Axial", "FLAIR · Coronal"]);
+  // One volume in three planes (or one viewport): the orientation says it all.
+  assert.deepEqual(viewportTitles([vp("image.nii.gz"), vp("image.nii.gz", "coronal"), vp("image.nii.gz", "sagittal")]),
+    ["Axial", "Coronal", "Sagittal"]);
+  assert.deepEqual(viewportTitles([vp("image.nii.gz")]), ["Axial"]);
+  assert.equal(volumeLabel("CT"), "CT");
 });
