@@ -63,6 +63,13 @@ def demo_command(browser: bool, port: int, open_browser: bool, data_dir: str | N
         from naesview_app import shell
 
         start = StartHint(project_id=project_id, dataset_path=str(ct_zip))
+        if not browser and _no_display():
+            print(
+                "naesview demo: no display for a window (DISPLAY is not set); serving the app "
+                "for a browser on this machine instead",
+                flush=True,
+            )
+            browser, open_browser = True, False
         if browser:
             return shell.run_browser(paths, port=port, open_browser=open_browser, start=start)
         return shell.run_window(paths, start=start)
@@ -178,6 +185,13 @@ def _populate(
         print(f"naesview demo: account {name} / {password}", flush=True)
     stored = StoredSession.of(base_url, session)
     return stored, project_ids
+
+
+def _no_display() -> bool:
+    """Linux without X11 or Wayland (an SSH session, a server): no window can open."""
+    return sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
 
 
 def _free_port() -> int:

@@ -125,3 +125,38 @@ def test_demo_serves_a_signed_in_app_on_its_own_sync_server(tmp_path: Path) -> N
         if demo.poll() is None:
             demo.kill()
             demo.wait(timeout=10)
+
+
+def test_demo_without_a_display_serves_the_app_for_a_browser(tmp_path: Path) -> None:
+    """`make demo` over SSH or on a server: no window can open, so the demo says so and serves
+    the app on loopback instead of stopping (it used to print an error and end)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "naesview_app", "demo", "--data-dir", str(tmp_path / "demo")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+    )
+    output: list[str] = []
+    try:
+        assert demo.stdout is not None
+        for line in demo.stdout:
+            output.append(line)
+            if found := re.search(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", line):
+                base, token = found.group(1), found.group(2)
+                break
+        else:
+            raise AssertionError("demo printed no URL:\n" + "".join(output))
+        assert any("no display for a window" in line for line in output), output
+        info = httpx.post(
+            f"{base}/bridge/app_info", json={}, headers={"X-Naesview-Token": token}, timeout=30
+        ).json()
+        assert info["signed_in"]["username"] == "demo-reviewer"
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=30) == 0
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait(timeout=10)
