@@ -186,7 +186,8 @@ class OwnerApp:
             ly.volume for vp in project.viewports.viewports for ly in vp.layers
         ):
             if case.volume(name) is None:
-                problems.append(f"case {case.id} ({case.name}): volume `{name}` is missing")
+                # The preview names its case (1-based) above: "case 0 (case1)" beside it confused.
+                problems.append(f"volume `{name}` is missing from this case")
                 continue
             try:
                 raw[name] = dataset.read_volume(case.id, name)

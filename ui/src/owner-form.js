@@ -168,7 +168,8 @@ export function ownerForm(start, { onChange = () => {} } = {}) {
     const layers = vp.layers.map((layer, j) => layerEditor(vp, i, layer, j));
     return h("div.owner-viewport", { "data-testid": "owner-viewport" },
       h("div.owner-inline", {}, h("strong", {}, `Viewport ${i + 1}`), orientation,
-        h("button.ghost", { type: "button", disabled: g.viewports.length <= 1, "data-testid": `owner-vp-remove-${i}`,
+        h("span.muted.owner-hint", {}, vp.layers.length > 1 ? "the first layer is drawn at the bottom" : ""),
+        h("button.ghost.owner-vp-remove", { type: "button", disabled: g.viewports.length <= 1, "data-testid": `owner-vp-remove-${i}`,
           onclick: () => { g.viewports.splice(i, 1); changed(true); } }, "Remove viewport")),
       h("div.owner-layers", {}, layers),
       h("button.ghost", { type: "button", disabled: vp.layers.length >= MAX_LAYERS, "data-testid": `owner-layer-add-${i}`,
@@ -178,7 +179,7 @@ export function ownerForm(start, { onChange = () => {} } = {}) {
   function layerEditor(vp, i, layer, j) {
     const id = `owner-layer-${i}-${j}`;
     const volume = h("input.owner-volume", { id: `${id}-volume`, list: "owner-volume-names", value: layer.volume, spellcheck: false,
-      placeholder: "volume name, e.g. image.nii.gz", "data-testid": `${id}-volume`,
+      placeholder: "volume, e.g. image.nii.gz", "data-testid": `${id}-volume`,
       oninput: (e) => { layer.volume = e.target.value.trim(); changed(); },
       onchange: () => changed(true) });
     const mask = h("input", { id: `${id}-mask`, type: "checkbox", checked: layer.is_mask, "data-testid": `${id}-mask`,
@@ -237,8 +238,10 @@ export function ownerForm(start, { onChange = () => {} } = {}) {
     masks.map((v) => h("option", { value: v, selected: c.brush?.volume === v }, v)));
     const radius = h("input.owner-num", { type: "number", min: "0.5", max: "100", step: "0.5", value: String(c.brush?.radius_mm ?? 3),
       disabled: !c.brush, "aria-label": "Brush radius in mm", onchange: (e) => { c.brush.radius_mm = Number(e.target.value) || 3; changed(); } });
-    return h("div.owner-inline", {}, h("label.owner-check", { for: "owner-brush" }, on, " brush editing of"), which, radius, h("span.muted", {}, "mm"),
-      masks.length ? null : h("span.muted", {}, "(mark a layer as mask first)"));
+    // Without a mask layer there is nothing to pick: the choices appear once a layer is a mask.
+    const ready = masks.length > 0 || Boolean(c.brush);
+    return h("div.owner-inline", {}, h("label.owner-check", { for: "owner-brush" }, on, ready ? " brush editing of" : " brush editing"),
+      ready ? [which, radius, h("span.muted", {}, "mm radius")] : h("span.muted", {}, "(tick “convert to mask” on a layer first)"));
   }
 
   render();

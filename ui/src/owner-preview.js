@@ -8,10 +8,17 @@ import { fetchVolume } from "./volumes.js";
 import { voxelHeaders } from "./bridge.js";
 import { percentileWindow } from "./windowing.js";
 
+/** `text` with its `quoted` parts (volume names) as <code>, built as nodes: nothing is parsed as HTML. */
+export function withCode(text) {
+  return String(text).split("`").map((part, i) => (i % 2 ? h("code", {}, part) : part));
+}
+
 /** A preview panel: `show(config, caseId)` draws that case; `capture()` gives a PNG data URL. */
 export function createPreview(ctx) {
-  const grid = h("div.viewer-grid.owner-preview-grid", { "data-testid": "owner-preview" });
-  const label = h("div.owner-preview-label.muted", { "data-testid": "owner-preview-label" });
+  // Until a dataset is open there is nothing to draw: a short note instead of an empty box.
+  const grid = h("div.viewer-grid.owner-preview-grid", { "data-testid": "owner-preview", hidden: true });
+  const label = h("div.owner-preview-label.muted", { "data-testid": "owner-preview-label" },
+    "Open your dataset above: any of its cases is shown here with the layout as you edit it.");
   const problems = h("ul.problems", { hidden: true, "data-testid": "owner-preview-problems" });
   const node = h("div.owner-preview", {}, label, problems, grid);
   const viewer = createViewer(grid);
@@ -33,7 +40,7 @@ export function createPreview(ctx) {
     if (mine !== generation) return null;
     grid.hidden = false;
     label.textContent = `Case ${info.case_id + 1}: ${info.case_name} · shown to reviewers as “${info.label_parts.join(" ")}”`;
-    problems.replaceChildren(...info.problems.map((p) => h("li", {}, p)));
+    problems.replaceChildren(...info.problems.map((p) => h("li", {}, withCode(p))));
     problems.hidden = info.problems.length === 0;
     let dirty = new Set();
     let frame = 0;

@@ -5,7 +5,7 @@
 import { h } from "./dom.js";
 import { topBar } from "./screens.js";
 import { emptyDraft, ownerForm } from "./owner-form.js";
-import { createPreview } from "./owner-preview.js";
+import { createPreview, withCode } from "./owner-preview.js";
 
 const DATASET_KEY = "naesview.ownerDataset";
 const CASES_LISTED = 200;
@@ -25,10 +25,14 @@ function ensureStyles() {
 }
 
 function errorLine() {
-  const node = h("p.error-line", { role: "alert", hidden: true, "data-testid": "owner-error" });
+  const node = h("p.error-line.owner-error", { role: "alert", hidden: true, "data-testid": "owner-error" });
   return {
     node,
-    show(e) { node.textContent = e?.message ?? String(e); node.hidden = false; },
+    show(e) {
+      const text = e?.message ?? String(e);
+      node.textContent = text.charAt(0).toUpperCase() + text.slice(1); // messages are sentences here
+      node.hidden = false;
+    },
     clear() { node.textContent = ""; node.hidden = true; },
   };
 }
@@ -62,7 +66,7 @@ function rememberDataset(projectId, path) {
 function ownerHomeScreen(ctx) {
   ensureStyles();
   const err = errorLine();
-  const list = h("div.project-list", { "data-testid": "owner-projects" }, h("p.muted", {}, "Loading…"));
+  const list = h("div.project-list.owner-project-list", { "data-testid": "owner-projects" }, h("p.muted", {}, "Loading…"));
   const importInput = h("input", { id: "owner-import", type: "file", accept: ".json,application/json", "data-testid": "owner-import",
     onchange: async (e) => {
       err.clear();
@@ -86,7 +90,9 @@ function ownerHomeScreen(ctx) {
           h("div.muted", {}, `${p.total} cases`)),
         h("span.tag", {}, p.status),
         h("button", { type: "button", "data-testid": "owner-manage", onclick: () => ctx.go("ownerManage", { projectId: p.id }) }, "Manage")))
-        : [h("p.muted", {}, "You own no project yet.")]));
+        : [h("div.empty.owner-empty", { "data-testid": "owner-projects-empty" },
+          h("p", {}, "You own no project yet."),
+          h("p.muted", {}, "Start one with New project, or import a project file exported from naesView."))]));
     } catch (e) { list.replaceChildren(); err.show(e); }
   })();
   return h("div.screen", {},
@@ -128,12 +134,14 @@ function editor(ctx, start, projectId, err) {
   let previewTimer = 0;
   const preview = createPreview(ctx);
   ctx.debug.ownerPreview = preview; // for tests: what the preview shows
-  const form = ownerForm(start, { onChange: () => { lastCheck = null; checkBox.replaceChildren(); schedulePreview(); } });
+  const edited = () => { lastCheck = null; checkBox.replaceChildren(); resetContinue(); schedulePreview(); };
+  const form = ownerForm(start, { onChange: edited });
 
   // dataset
   const path = h("input", { id: "owner-dataset", value: rememberedDataset(projectId), placeholder: "/path/to/dataset.zip", spellcheck: false, "data-testid": "owner-dataset" });
   const datasetInfo = h("p.muted", { "data-testid": "owner-dataset-info" }, "Open your dataset to pick volume names, check it and preview cases. It never leaves this computer.");
   const caseSelect = h("select", { id: "owner-preview-case", "data-testid": "owner-preview-case", disabled: true, onchange: () => showPreview() });
+  const casePicker = h("div.owner-inline.owner-case-picker", { hidden: true }, h("label", { for: "owner-preview-case" }, "Case"), caseSelect);
   const openButton = h("button", { type: "submit" }, "Open");
   const openDataset = async () => {
     err.clear();
@@ -143,6 +151,9 @@ function editor(ctx, start, projectId, err) {
       datasetInfo.textContent = `${dataset.name}: ${dataset.case_count} cases; volumes: ${dataset.volumes.map((v) => `${v.name} (${v.cases})`).join(", ")}`;
       caseSelect.replaceChildren(...dataset.cases.map((name, i) => h("option", { value: String(i) }, `${i + 1}. ${name}`)));
       caseSelect.disabled = false;
+      casePicker.hidden = false;
+      checkButton.disabled = false;
+      checkButton.removeAttribute("title");
       const value = form.value();
       if (!projectId && !value.config.viewports.viewports.some((vp) => vp.layers.some((l) => l.volume)) && dataset.volumes.length) {
         value.config.viewports.viewports[0].layers[0].volume = dataset.volumes[0].name;
@@ -166,13 +177,15 @@ function editor(ctx, start, projectId, err) {
 
   // check
   const checkBox = h("div.owner-check-result", { "data-testid": "owner-check-result" });
-  const checkButton = h("button", { type: "button", "data-testid": "owner-check", onclick: (e) => busy(e.currentTarget, runCheck) }, "Check dataset");
+  const checkButton = h("button", { type: "button", "data-testid": "owner-check", disabled: true, title: "Open your dataset first",
+    onclick: (e) => busy(e.currentTarget, runCheck) }, "Check dataset");
   async function runCheck() {
     err.clear();
-    if (!dataset) { err.show(new Error("open your dataset first")); return null; }
+    if (!dataset) { err.show(new Error("open your dataset first (Dataset, on the right): the check and publishing read every case")); return null; }
     try {
       lastCheck = await ctx.bridge.call("owner_check", { config: form.value().config });
       checkBox.replaceChildren(checkReport(lastCheck));
+      if (lastCheck.ok) resetContinue();
       return lastCheck;
     } catch (e) { checkBox.replaceChildren(); err.show(e); return null; }
   }
@@ -203,7 +216,7 @@ function editor(ctx, start, projectId, err) {
     onchange: async (e) => { const f = e.target.files[0]; if (f) await setThumb(await readFile(f, "dataurl")); e.target.value = ""; } });
   const capture = h("button", { type: "button", "data-testid": "owner-thumb-capture", onclick: () => {
     const url = preview.capture(0);
-    if (url) setThumb(url); else err.show(new Error("open the dataset so the preview shows a case first"));
+    if (url) setThumb(url); else err.show(new Error("open your dataset first: the thumbnail is taken from the preview's first viewport"));
   } }, "Use the preview's first viewport");
 
   // project file export
@@ -211,6 +224,8 @@ function editor(ctx, start, projectId, err) {
   const exportDone = h("p.ok", { hidden: true, "data-testid": "owner-export-done" });
   const exportButton = h("button", { type: "button", "data-testid": "owner-export-config", onclick: (e) => busy(e.currentTarget, async () => {
     err.clear();
+    exportDone.hidden = true;
+    if (!exportPath.value.trim()) { err.show(new Error("type where to save the project file, e.g. /path/to/project.json")); exportPath.focus(); return; }
     try {
       const { path: written } = await ctx.bridge.call("owner_export_config", { path: exportPath.value.trim(), project: form.value() });
       exportDone.textContent = `Saved ${written}`;
@@ -221,13 +236,14 @@ function editor(ctx, start, projectId, err) {
   // publish / save
   const continueBox = h("input", { id: "owner-continue", type: "checkbox", "data-testid": "owner-continue" });
   const continueRow = h("label.owner-check.warning", { for: "owner-continue", hidden: true }, continueBox, " Publish anyway: reviewers will see what those cases have");
+  function resetContinue() { continueRow.hidden = true; continueBox.checked = false; }
   const publishButton = h("button.primary", { type: "button", "data-testid": projectId ? "owner-save" : "owner-publish", onclick: (e) => busy(e.currentTarget, async () => {
     err.clear();
     const report = lastCheck ?? (await runCheck());
     if (!report) return;
     if (!report.ok && !continueBox.checked) {
       continueRow.hidden = false;
-      err.show(new Error(`${report.case_count - report.complete_count} of ${report.case_count} cases are incomplete (listed above); tick “Publish anyway” to continue`));
+      err.show(new Error(`${report.case_count - report.complete_count} of ${report.case_count} cases are incomplete (listed under Check dataset); tick “Publish anyway” to continue`));
       return;
     }
     try {
@@ -237,14 +253,15 @@ function editor(ctx, start, projectId, err) {
       } else {
         const made = await ctx.bridge.call("owner_publish", { project: form.value(), status: "draft" });
         rememberDataset(made.id, dataset.path);
-        ctx.go("ownerManage", { projectId: made.id, changes: [`published as draft (config version ${made.config_version}); open it for reviewers when ready`] });
+        ctx.go("ownerManage", { projectId: made.id, published: true,
+          changes: [`Published as a draft (config version ${made.config_version}): only you see it. Open it for reviewers when ready, then invite them.`] });
       }
     } catch (e2) { err.show(e2); }
   }) }, projectId ? "Save changes" : "Publish as draft");
 
   const formSlot = h("div.owner-form-slot", {}, form.node);
   function rebuildForm(value) {
-    const fresh = ownerForm(value, { onChange: () => { lastCheck = null; checkBox.replaceChildren(); schedulePreview(); } });
+    const fresh = ownerForm(value, { onChange: edited });
     formSlot.replaceChildren(fresh.node);
     Object.assign(form, fresh);
   }
@@ -252,7 +269,7 @@ function editor(ctx, start, projectId, err) {
 
   const side = h("aside.owner-side", {},
     h("section.card", {}, h("h2", {}, "Dataset"), browse, datasetForm, datasetInfo, h("div.owner-inline", {}, checkButton), checkBox),
-    h("section.card", {}, h("h2", {}, "Preview"), h("label", { for: "owner-preview-case" }, "Case"), caseSelect, preview.node),
+    h("section.card", {}, h("h2", {}, "Preview"), casePicker, preview.node),
     h("section.card", {}, h("h2", {}, "Thumbnail"), thumb,
       h("div.owner-inline", {}, h("label.owner-file-button", { for: "owner-thumb-file" }, "Pick an image…"), thumbFile, capture)),
     h("section.card", {}, h("h2", {}, "Project file"), h("p.muted", {}, "Reuse this layout with another dataset: export it, then import it in a new project."),
@@ -266,8 +283,8 @@ function checkReport(report) {
   const incomplete = report.case_count - report.complete_count;
   lines.push(h(report.ok ? "p.ok" : "p.warning", { "data-testid": "owner-check-summary" },
     report.ok ? `✓ All ${report.case_count} cases have every configured volume.` : `${incomplete} of ${report.case_count} cases are incomplete.`));
-  for (const p of report.config_problems) lines.push(h("p.error-line", {}, p));
-  for (const n of report.notes) lines.push(h("p.muted", {}, n));
+  for (const p of report.config_problems) lines.push(h("p.error-line", {}, withCode(p)));
+  for (const n of report.notes) lines.push(h("p.muted", {}, withCode(n)));
   const rows = [];
   for (const c of report.cases.slice(0, CASES_LISTED)) {
     const what = [
@@ -276,7 +293,7 @@ function checkReport(report) {
       ...c.problems,
       ...c.notes.map((n) => `note: ${n}`),
     ].filter(Boolean);
-    rows.push(h("tr", { "data-testid": "owner-check-case" }, h("td", {}, `${c.id + 1}. ${c.name}`), h("td", {}, what.join("; "))));
+    rows.push(h("tr", { "data-testid": "owner-check-case" }, h("td", {}, `${c.id + 1}. ${c.name}`), h("td", {}, withCode(what.join("; ")))));
   }
   if (rows.length) {
     lines.push(h("table.missing-table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Case"), h("th", {}, "What the check found"))), h("tbody", {}, rows)));
@@ -287,7 +304,7 @@ function checkReport(report) {
 
 // ---- manage: status, invitations, members, exports --------------------------------------------
 
-function ownerManageScreen(ctx, { projectId, changes = null }) {
+function ownerManageScreen(ctx, { projectId, changes = null, published = false }) {
   ensureStyles();
   const err = errorLine();
   const body = h("main.page.owner-manage", {}, h("p.muted", {}, "Loading…"));
@@ -296,7 +313,7 @@ function ownerManageScreen(ctx, { projectId, changes = null }) {
   const load = async () => {
     try {
       const p = await ctx.bridge.call("owner_project", { project_id: projectId });
-      body.replaceChildren(...manage(ctx, p, changes, err, load));
+      body.replaceChildren(...manage(ctx, p, { changes, published }, err, load));
       changes = null;
     } catch (e) { err.show(e); }
   };
@@ -304,8 +321,8 @@ function ownerManageScreen(ctx, { projectId, changes = null }) {
   return screen;
 }
 
-function manage(ctx, p, changes, err, reload) {
-  const status = (next, labelText, testid) => h("button", { type: "button", "data-testid": testid, onclick: (e) => busy(e.currentTarget, async () => {
+function manage(ctx, p, { changes, published }, err, reload) {
+  const status = (next, labelText, testid, main = false) => h(main ? "button.primary" : "button", { type: "button", "data-testid": testid, onclick: (e) => busy(e.currentTarget, async () => {
     try { await ctx.bridge.call("owner_set_status", { project_id: p.id, status: next }); await reload(); } catch (e2) { err.show(e2); }
   }) }, labelText);
   const head = h("section.card.owner-head", {},
@@ -315,48 +332,76 @@ function manage(ctx, p, changes, err, reload) {
       h("p.muted", {}, p.short_description),
       h("p", {}, h("span.tag", { "data-testid": "owner-status" }, p.status), ` · config version ${p.config_version} · ${p.case_count} cases`),
       h("div.owner-inline", {},
-        p.status === "draft" ? status("open", "Open for reviewers", "owner-open") : null,
+        p.status === "draft" ? status("open", "Open for reviewers", "owner-open", true) : null,
         p.status === "open" ? status("closed", "Close", "owner-close") : null,
         p.status === "closed" ? status("open", "Reopen", "owner-reopen") : null,
         h("button", { type: "button", "data-testid": "owner-edit", onclick: () => ctx.go("ownerEdit", { projectId: p.id }) }, "Edit project"))));
   const changed = changes?.length
-    ? h("section.card.owner-changes", { "data-testid": "owner-changes" }, h("h2", {}, "What changed"), h("ul", {}, changes.map((c) => h("li", {}, c))))
+    ? h("section.card.owner-changes", { "data-testid": "owner-changes" }, h("h2", {}, published ? "Published" : "What changed"), changeList(changes))
     : null;
   return [head, changed, invitations(ctx, p, err), members(ctx, p, err), exports(ctx, p, err)].filter(Boolean);
 }
 
+/** The bridge's change lines as a list; the lines after one ending in ":" are its items. */
+function changeList(changes) {
+  const top = h("ul");
+  let inner = null;
+  for (const line of changes) {
+    if (line.endsWith(":")) {
+      inner = h("ul");
+      top.append(h("li", {}, withCode(line.slice(0, -1)), inner));
+    } else (inner ?? top).append(h("li", {}, withCode(line)));
+  }
+  return top;
+}
+
 function invitations(ctx, p, err) {
-  const list = h("table.missing-table", { "data-testid": "owner-invitations" });
+  const list = h("table.missing-table.owner-table", { "data-testid": "owner-invitations" });
   const code = h("p.owner-code", { "data-testid": "owner-invite-code", hidden: true });
+  const copied = h("span.ok.owner-copied", { hidden: true, role: "status" }, "Copied");
+  const copy = h("button", { type: "button", "data-testid": "owner-invite-copy", onclick: async () => {
+    try {
+      await navigator.clipboard.writeText(code.textContent);
+      copied.hidden = false;
+    } catch {
+      getSelection().selectAllChildren(code); // no clipboard here: selected, for Ctrl+C
+    }
+  } }, "Copy");
+  const fresh = h("div.owner-new-code", { hidden: true, "data-testid": "owner-new-code" },
+    h("p.muted", {}, "New code: send it to one reviewer, who types it on their projects screen."),
+    h("div.owner-inline", {}, code, copy, copied));
+  const showCode = (value) => { code.textContent = value; code.hidden = !value; fresh.hidden = !value; copied.hidden = true; };
   const hours = h("select", { id: "owner-invite-hours", "data-testid": "owner-invite-hours" },
     [[24, "1 day"], [168, "7 days"], [720, "30 days"], [2160, "90 days"]].map(([n, t]) => h("option", { value: String(n), selected: n === 168 }, t)));
   const revoke = (i) => h("button", { type: "button", "data-testid": "owner-revoke", title: "The code can no longer be used to join", onclick: (e) => busy(e.currentTarget, async () => {
     try {
       show((await ctx.bridge.call("owner_revoke_invitation", { project_id: p.id, code: i.code })).invitations);
-      if (code.textContent === i.code) code.hidden = true;
+      if (code.textContent === i.code) showCode("");
     } catch (e2) { err.show(e2); }
   }) }, "Revoke");
-  const show = (items) => list.replaceChildren(h("tbody", {}, items.map((i) => h("tr", {},
-    h("td.owner-code", {}, i.code), h("td", {}, i.expired ? "expired" : `valid until ${new Date(i.expires).toLocaleString()}`),
-    h("td", {}, i.expired ? "" : revoke(i))))));
+  const show = (items) => list.replaceChildren(
+    h("thead", {}, h("tr", {}, h("th", {}, "Codes made on this computer"), h("th", {}, "Valid until"), h("th", {}))),
+    h("tbody", {}, items.length ? items.map((i) => h("tr", {},
+      h("td.owner-code", {}, i.code), h("td", {}, i.expired ? "expired" : new Date(i.expires).toLocaleString()),
+      h("td.owner-row-action", {}, i.expired ? "" : revoke(i))))
+      : [h("tr", {}, h("td.muted", { colspan: "3" }, "No code yet: create one above."))]));
   ctx.bridge.call("owner_invitations", { project_id: p.id }).then((r) => show(r.invitations)).catch(() => {});
   const create = h("button.primary", { type: "button", "data-testid": "owner-invite", onclick: (e) => busy(e.currentTarget, async () => {
     try {
       const r = await ctx.bridge.call("owner_invite", { project_id: p.id, expires_in_hours: Number(hours.value) });
-      code.textContent = r.invitation.code;
-      code.hidden = false;
+      showCode(r.invitation.code);
       show(r.invitations);
     } catch (e2) { err.show(e2); }
   }) }, "Create invitation code");
   return h("section.card", {}, h("h2", {}, "Invite reviewers"),
     h("p.muted", {}, "Each code lets one reviewer join. Send it with the dataset; the reviewer enters it in the app."),
-    h("div.owner-inline", {}, h("label", { for: "owner-invite-hours" }, "Valid for"), hours, create), code,
-    h("p.muted", {}, p.status === "draft" ? "The project is a draft: reviewers who join see it once you open it." : ""),
+    h("div.owner-inline", {}, h("label", { for: "owner-invite-hours" }, "Valid for"), hours, create), fresh,
+    p.status === "draft" ? h("p.warning", {}, "The project is a draft: reviewers who join see it once you open it for reviewers.") : null,
     list);
 }
 
 function members(ctx, p, err) {
-  const table = h("table.missing-table", { "data-testid": "owner-members" });
+  const table = h("table.missing-table.owner-table", { "data-testid": "owner-members" });
   const load = async () => {
     try {
       const { members: rows } = await ctx.bridge.call("owner_members", { project_id: p.id });
@@ -366,12 +411,12 @@ function members(ctx, p, err) {
           h("td", {}, `${m.display_name} (${m.username})`),
           h("td", {}, h("div.bar", {}, h("div.bar-fill", { style: { width: `${m.total ? Math.round((100 * m.done) / m.total) : 0}%` } })),
             h("span.muted", { "data-testid": "owner-member-progress" }, `${m.done} of ${m.total}`))))
-          : [h("tr", {}, h("td", { colspan: "2" }, "No reviewer has joined yet."))]));
+          : [h("tr", {}, h("td.muted", { colspan: "2" }, "No reviewer has joined yet: send them an invitation code."))]));
     } catch (e) { err.show(e); }
   };
   load();
-  return h("section.card", {}, h("h2", {}, "Members and progress"), table,
-    h("button", { type: "button", "data-testid": "owner-members-refresh", onclick: (e) => busy(e.currentTarget, load) }, "Refresh"));
+  return h("section.card", {}, h("div.owner-card-head", {}, h("h2", {}, "Members and progress"),
+    h("button", { type: "button", "data-testid": "owner-members-refresh", onclick: (e) => busy(e.currentTarget, load) }, "Refresh")), table);
 }
 
 function exports(ctx, p, err) {
@@ -382,24 +427,26 @@ function exports(ctx, p, err) {
   const run = h("button.primary", { type: "button", "data-testid": "owner-export-reviews", onclick: (e) => busy(e.currentTarget, async () => {
     err.clear();
     result.replaceChildren();
+    if (!folder.value.trim()) { err.show(new Error("type the folder to write the reviews into, e.g. /path/to/folder")); folder.focus(); return; }
     try {
       if (dataset.value.trim()) {
         const opened = await ctx.bridge.call("owner_open_dataset", { path: dataset.value.trim() });
         rememberDataset(p.id, opened.path);
       }
       const r = await ctx.bridge.call("owner_export_reviews", { project_id: p.id, folder: folder.value.trim(), map_names: mapNames.checked, masks: true });
-      result.replaceChildren(
+      result.replaceChildren(...[
         h("p.ok", {}, `✓ ${r.reviews} review${r.reviews === 1 ? "" : "s"} ${r.mapped ? "with case names" : "de-identified (case ids)"}`),
         h("ul.owner-paths", {}, h("li", {}, r.csv_path), h("li", {}, r.json_path)),
         ...r.warnings.map((w) => h("p.warning", { "data-testid": "owner-export-warning" }, w)),
         r.masks ? h("p", {}, `${r.masks.written.length} edited masks in ${r.masks.folder}`) : null,
-        ...(r.masks?.problems ?? []).map((x) => h("p.error-line", {}, x)));
+        ...(r.masks?.problems ?? []).map((x) => h("p.error-line", {}, withCode(x))),
+      ].filter(Boolean));
     } catch (e2) { err.show(e2); }
   }) }, "Export reviews");
   return h("section.card", {}, h("h2", {}, "Export reviews"),
     h("p.muted", {}, "CSV and JSON of every review. Case names come from your dataset, on this computer only; the server knows case ids."),
     h("label", { for: "owner-export-dataset" }, "Your dataset (.zip), for case names and edited masks"), dataset,
     h("label", { for: "owner-export-folder" }, "Folder"), folder,
-    h("label.owner-check", { for: "owner-map-names" }, mapNames, " replace case ids by case folder names"),
-    run, result);
+    h("label.owner-check.owner-map", { for: "owner-map-names" }, mapNames, " replace case ids by case folder names"),
+    h("div.owner-inline.owner-run", {}, run), result);
 }
