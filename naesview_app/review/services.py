@@ -87,7 +87,7 @@ class ReviewApp:
         self._lock = threading.RLock()
         self._outbox = Outbox(paths.outbox_file)
         self._syncer = OutboxSyncer(
-            self._outbox, is_rejection, min_delay=sync_min_delay, max_delay=sync_max_delay
+            self._outbox, self._send_failed, min_delay=sync_min_delay, max_delay=sync_max_delay
         )
         self._stored: StoredSession | None = None
         self._client: SyncClient | None = None
@@ -325,7 +325,11 @@ class ReviewApp:
 
     def sync_status(self) -> m.SyncStatus:
         state = self._syncer.state()
-        if state.rejected:
+        with self._lock:
+            refused = self._notice is not None
+        if state.pending and state.online is False and refused:
+            label = f"{state.pending} waiting — signed out"
+        elif state.rejected:
             label = f"{state.rejected} refused by the server"
         elif state.pending:
             label = f"saved locally · {state.pending} waiting"
@@ -339,6 +343,14 @@ class ReviewApp:
             online=state.online,
             label=label,
         )
+
+    def _send_failed(self, exc: BaseException) -> bool:
+        """The syncer's question about a review it could not send: refused for good? A 401 is
+        not (the review waits for the next sign-in), but it means the server signed this session
+        out: its reason is kept for the review screen's banner and the sign-in form."""
+        if isinstance(exc, SignedOut):
+            self.session_refused(" ".join(str(exc).split()) or "signed out")
+        return is_rejection(exc)
 
     def wait_synced(self, timeout: float) -> bool:
         return self._syncer.wait_idle(timeout)
