@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import webbrowser
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 WINDOW_SIZE = (1280, 800)
 START_TIMEOUT = 120.0  # seconds a bridge call waits for the services to be built
 BACKGROUND = "#1e1f22"  # the UI's background: no white flash while the page loads
+CLOSE_ANSWER_TIMEOUT = 3.0  # seconds the page has to answer the close button; a hung page closes
+CLOSE_POLL = 0.1  # seconds between looks at the reviewer's choice while the question is open
 
 
 def ui_dir() -> Path:
@@ -93,6 +96,78 @@ class Running:
             self._error = f"naesView could not start ({type(exc).__name__}: {exc}); see the log"
         finally:
             self._ready.set()
+
+
+class CloseGuard:
+    """The window's close button (window manager, Alt+F4) asks the page before the window goes.
+
+    The page answers through `window.naesviewClose` (`ui/src/leave-confirm.js`): "close" when
+    nothing would be lost, or "asking" while it shows the in-app question (Keep editing / Discard
+    edits and close) about mask edits no answer carries; the reviewer's choice is then polled.
+    pywebview runs `closing` handlers on the GUI thread, where the page cannot be asked (`run_js`
+    waits for that very loop), so the first close is cancelled and a thread asks; if the page
+    says close, the window is destroyed again and this time let through. A page that does not
+    answer within `timeout` (hung, or gone) is closed anyway: the window can always be closed.
+    """
+
+    REQUEST = "(() => { const q = window.naesviewClose; return q ? q.request() : 'close'; })()"
+    ANSWER = "(() => { const q = window.naesviewClose; return q ? q.answer() : 'gone'; })()"
+
+    def __init__(self, window: Any, *, timeout: float = CLOSE_ANSWER_TIMEOUT) -> None:
+        self._window = window
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._let_through = False
+        self._asking = False
+
+    def on_closing(self) -> bool:
+        """pywebview's `closing` handler: False cancels this close."""
+        with self._lock:
+            if self._let_through:
+                return True
+            if not self._asking:
+                self._asking = True
+                threading.Thread(target=self._ask, name="naesview-close", daemon=True).start()
+        return False
+
+    def _ask(self) -> None:
+        close = True
+        try:
+            answer = self._page(self.REQUEST)
+            while answer == "asking":  # the question is on screen: wait for the reviewer
+                time.sleep(CLOSE_POLL)
+                choice = self._page(self.ANSWER)
+                if choice is not None:
+                    answer = choice
+            close = answer not in ("keep", "stay")
+            if answer is _NO_ANSWER:
+                log.warning("the page did not answer the close button in %.0f s", self._timeout)
+        finally:
+            with self._lock:
+                self._asking = False
+                self._let_through = close
+        if close:
+            self._window.destroy()
+
+    def _page(self, script: str) -> object:
+        """What `script` evaluates to in the page, or `_NO_ANSWER` after `timeout` seconds."""
+        box: list[object] = []
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box.append(self._window.run_js(script))
+            except Exception:  # e.g. the page is being replaced; the window may close
+                log.warning("asking the page about closing failed", exc_info=True)
+                box.append(_NO_ANSWER)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="naesview-close-js", daemon=True).start()
+        return box[0] if done.wait(self._timeout) else _NO_ANSWER
+
+
+_NO_ANSWER = object()
 
 
 def start_services(
@@ -217,7 +292,11 @@ def run_window(
             min_size=(960, 640),
             background_color=BACKGROUND,
         )
+        if window is None:  # pywebview returns None only for a window made after start()
+            raise RuntimeError("pywebview made no window")
         window_ref.append(window)
+        # The close button asks the page first (unsaved mask edits): see CloseGuard.
+        window.events.closing += CloseGuard(window).on_closing
         backend: Any = gui  # pywebview types `gui` as a Literal of its backend names
         # pywebview's default private mode turns localStorage off in WebKitGTK (it is null), and
         # the UI keeps the server address, user name and dataset paths there: a web storage of

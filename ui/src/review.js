@@ -16,7 +16,7 @@ import { PRESETS, percentileWindow } from "./windowing.js";
 import { helpOverlay } from "./help.js";
 import { renderInline } from "./markdown.js";
 import { startReviewExtensions } from "./extensions.js";
-import { askKeepOrDiscard } from "./leave-confirm.js";
+import { askKeepOrDiscard, windowCloseQuestion } from "./leave-confirm.js";
 
 const PREFETCH_AHEAD = 2;
 const PREFETCH_BUDGET_BYTES = 768 << 20; // voxels held for the cases around the current one
@@ -131,8 +131,19 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
       maskBtn ? h("div.tool-row", {}, maskBtn, opacitySlider) : null),
     h("p.hint.muted", {}, "Scroll: wheel or ↑ ↓ · Zoom: ctrl+wheel or + − · Window: right drag · ", h("kbd", {}, "?"), " all keys"));
 
+  // The server signed the reviewer out while the answers keep being saved here (see showSync).
+  const signedOutReason = h("p.signed-out-reason", { "data-testid": "signed-out-reason", hidden: true });
+  const signedOut = h("div.signed-out-banner", { role: "status", hidden: true, "data-testid": "signed-out-banner" },
+    h("div.signed-out-text", {},
+      h("p", {}, h("strong", {}, "The server signed you out:"),
+        " your answers are kept on this computer and will be sent after you sign in again."),
+      signedOutReason),
+    h("button.primary", { type: "button", "data-testid": "signed-out-sign-in",
+      onclick: (e) => { e.currentTarget.blur(); leaveTo("signIn", { returnTo: { projectId: project.id, account: ctx.info.signed_in } }); } },
+    "Sign in"));
+
   const help = helpOverlay(config);
-  const screen = h("div.screen.review", {}, bar0, h("div.review-body", {}, h("div.viewer-wrap", {}, grid, doneOverlay), panel), help.node);
+  const screen = h("div.screen.review", {}, bar0, signedOut, h("div.review-body", {}, h("div.viewer-wrap", {}, grid, doneOverlay), panel), help.node);
 
   // ---- viewer -----------------------------------------------------------------------------
   // Timings of the case on screen (ms since it was asked for): first image drawn, all voxels in.
@@ -372,12 +383,15 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   // Edits are saved only with an answer: before the case goes away without one (←, →, Next,
   // go to case, Project, Back to projects, Sign out) the reviewer keeps editing or discards.
   let asking = null;
+  const hasUnsavedEdits = () => extensions.some((ext) => ext.unsavedEdits?.());
+  const discardAllEdits = () => {
+    for (const ext of extensions) if (ext.unsavedEdits?.()) ext.discardEdits?.();
+  };
   async function mayLeave() {
-    const unsaved = extensions.filter((ext) => ext.unsavedEdits?.());
-    if (!unsaved.length) return true;
+    if (!hasUnsavedEdits()) return true;
     asking ??= askKeepOrDiscard().finally(() => { asking = null; });
     if ((await asking) !== "discard") return false;
-    for (const ext of unsaved) ext.discardEdits?.();
+    discardAllEdits();
     return true;
   }
   async function leaveTo(screen, args) {
@@ -386,14 +400,45 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
   if (ctx.hooks) ctx.hooks.mayLeave = mayLeave; // the top bar's Sign out asks too
   // Closing the browser tab: only the browser's own question is possible there.
   const onBeforeUnload = (e) => {
-    if (extensions.some((ext) => ext.unsavedEdits?.())) { e.preventDefault(); e.returnValue = ""; }
+    if (hasUnsavedEdits()) { e.preventDefault(); e.returnValue = ""; }
   };
   window.addEventListener("beforeunload", onBeforeUnload);
+  // Closing the desktop window: the shell asks the page, and the page asks the reviewer in-app.
+  const closeQuestion = windowCloseQuestion({
+    unsaved: hasUnsavedEdits,
+    busy: () => asking !== null,
+    ask: () => {
+      asking = askKeepOrDiscard(document.body, { closing: true }).finally(() => { asking = null; });
+      return asking;
+    },
+    discard: discardAllEdits,
+  });
+  window.naesviewClose = closeQuestion;
 
   function showSync(s) {
     sync.textContent = s.label || syncText(s);
     sync.className = `sync ${s.pending ? "is-waiting" : "is-synced"}${s.online === false ? " is-offline" : ""}`;
     sync.title = s.last_error ? `Last sync problem: ${s.last_error}` : "Answers are saved on this computer first, then sent to the server.";
+    // Answers waiting and the last send failed: did the server sign this session out (401)?
+    if (s.pending > 0 && s.online === false) checkSignedOut();
+    else showSignedOut(null);
+  }
+  // The bridge keeps the server's reason when it refused the session's token (sign_in_notice).
+  let checkingSignedOut = false;
+  async function checkSignedOut() {
+    if (checkingSignedOut) return;
+    checkingSignedOut = true;
+    try {
+      const { message } = await bridge.call("sign_in_notice");
+      showSignedOut(message ?? null);
+    } catch { /* the next poll asks again */ } finally { checkingSignedOut = false; }
+  }
+  function showSignedOut(reason) {
+    signedOut.hidden = reason === null;
+    // The server's reason as a sentence ("account `ann` is disabled; ask …" → "Account … .").
+    const text = (reason ?? "").trim();
+    signedOutReason.textContent = text ? `${text[0].toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? "" : "."}` : "";
+    signedOutReason.hidden = !text;
   }
   const pollSync = async () => {
     try { showSync(await bridge.call("sync_status")); } catch { /* next poll */ }
@@ -482,6 +527,7 @@ export function reviewScreen(ctx, { startIndex = 0 }) {
 
   ctx.onLeave(() => {
     if (ctx.hooks?.mayLeave === mayLeave) delete ctx.hooks.mayLeave;
+    if (window.naesviewClose === closeQuestion) delete window.naesviewClose;
     window.removeEventListener("beforeunload", onBeforeUnload);
     for (const ext of extensions) { try { ext.leave?.(); } catch (e) { console.error(e); } }
     document.removeEventListener("keydown", onKey);

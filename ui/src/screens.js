@@ -50,7 +50,9 @@ export function topBar(ctx, { back = null, title = "" } = {}) {
   );
 }
 
-export function signInScreen(ctx) {
+// `returnTo` {projectId, account}: where the reviewer was when the server signed them out (the
+// review screen's banner); signing in again as that same account goes back to that project.
+export function signInScreen(ctx, { returnTo = null } = {}) {
   const err = errorLine();
   const server = h("input", { id: "server", name: "server", type: "url", required: true, autocomplete: "url",
     placeholder: "https://review.example.org", value: localStorage.getItem(SERVER_KEY) ?? "" });
@@ -68,7 +70,9 @@ export function signInScreen(ctx) {
           localStorage.setItem(SERVER_KEY, server.value.trim());
           localStorage.setItem(USER_KEY, username.value.trim());
           ctx.info.signed_in = who;
-          ctx.go("projects");
+          const same = returnTo?.account && who.server === returnTo.account.server && who.username === returnTo.account.username;
+          if (same) ctx.go("project", { projectId: returnTo.projectId });
+          else ctx.go("projects");
         } catch (e2) { err.show(e2); password.select(); }
       });
     },
