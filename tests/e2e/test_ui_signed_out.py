@@ -17,6 +17,7 @@ from tests.e2e.helpers import (
     fingerprint_of,
     publish,
     review_config,
+    shot,
     sign_in,
     wait_case,
     wait_reviews,
@@ -76,6 +77,7 @@ def test_signed_out_while_reviewing_keeps_answers_and_says_so(
         assert page.get_attribute(BANNER, "role") == "status"  # said, not a dialog in the way
         assert sync_text(page) == "1 waiting — signed out"
         assert page.evaluate("document.getElementById('app').dataset.screen") == "review"
+        shot(page, "review-signed-out.png", tmp_path)
 
         # The account is disabled too: the answers still go into the outbox, and the banner gives
         # the server's new reason.

@@ -144,6 +144,8 @@ def still_open(window: Window, seconds: float) -> None:
 
 
 def open_review(window: Window, stack) -> None:
+    # The first WebKit start on a cold machine was once measured above sign_in's 20 s.
+    window.wait_for("!!document.querySelector('#server')", 60, "the sign-in form")
     sign_in(window, stack.server.base_url, stack.reviewer.user.username, stack.reviewer.password)
     window.click(f"[data-testid=project-card][data-project-id='{stack.project_id}']")
     window.wait_for("!!document.querySelector('#dataset-path')", 20, "the dataset form")
