@@ -197,7 +197,9 @@ def test_owner_authors_publishes_invites_and_exports(browser, server, tmp_path: 
         page.wait_for_selector("[data-testid=owner-changes]")
         changes = page.inner_text("[data-testid=owner-changes]")
         assert "config version 1 → 2" in changes
-        assert "answer `needs-refinement`: Needs refinement (key 2) → Refine it (key 2)" in changes
+        assert "answer needs-refinement: Needs refinement (key 2) → Refine it (key 2)" in changes
+        # the value is a name: shown as code, never with its Markdown backticks
+        assert page.locator("[data-testid=owner-changes] code", has_text="needs-refinement").count()
         assert owner.client.get_project(project_id).config.version == 2
 
         # exports: de-identified, then with case names mapped on this machine

@@ -24,13 +24,15 @@ function ensureStyles() {
   document.head.append(h("link", { rel: "stylesheet", href: "styles/owner.css", "data-owner-css": "1" }));
 }
 
-function errorLine() {
-  const node = h("p.error-line.owner-error", { role: "alert", hidden: true, "data-testid": "owner-error" });
+/** The screen's error strip, as wide as its page (`page`: "home", "editor" or "manage"). */
+function errorLine(page = "home") {
+  const node = h(`p.error-line.owner-error.is-${page}`, { role: "alert", hidden: true, "data-testid": "owner-error" });
   return {
     node,
     show(e) {
       const text = e?.message ?? String(e);
-      node.textContent = text.charAt(0).toUpperCase() + text.slice(1); // messages are sentences here
+      // A sentence starts with a capital; a message starting with a file name keeps it as it is.
+      node.textContent = text.replace(/^[a-z]+(?=\s)/, (word) => word.charAt(0).toUpperCase() + word.slice(1));
       node.hidden = false;
     },
     clear() { node.textContent = ""; node.hidden = true; },
@@ -109,7 +111,7 @@ function ownerHomeScreen(ctx) {
 
 function ownerEditScreen(ctx, { projectId = null, draft = null } = {}) {
   ensureStyles();
-  const err = errorLine();
+  const err = errorLine("editor");
   const body = h("main.page.owner-editor", {}, h("p.muted", {}, "Loading…"));
   const screen = h("div.screen", {},
     topBar(ctx, { back: projectId ? { label: "Manage", action: () => ctx.go("ownerManage", { projectId }) } : { label: "Your projects", action: () => ctx.go("owner") },
@@ -306,7 +308,7 @@ function checkReport(report) {
 
 function ownerManageScreen(ctx, { projectId, changes = null, published = false }) {
   ensureStyles();
-  const err = errorLine();
+  const err = errorLine("manage");
   const body = h("main.page.owner-manage", {}, h("p.muted", {}, "Loading…"));
   const screen = h("div.screen", {},
     topBar(ctx, { back: { label: "Your projects", action: () => ctx.go("owner") }, title: "Manage project" }), err.node, body);
