@@ -109,6 +109,9 @@ def test_owner_authors_publishes_invites_and_exports(browser, server, tmp_path: 
         rows = page.locator("[data-testid=owner-check-case]").all_inner_texts()
         assert len(rows) == 4
         assert all("missing T1.nii.gz" in row for row in rows)
+        page.wait_for_function(  # the preview shows the layout checked (T1 missing)
+            "() => { const p = window.naesview.ownerPreview; return !p.pending && !p.busy; }"
+        )
         page.locator("[data-testid=owner-check-result]").scroll_into_view_if_needed()
         shot(page, "owner-check.png")
         page.fill("#owner-title", "Will not be saved")
@@ -128,6 +131,7 @@ def test_owner_authors_publishes_invites_and_exports(browser, server, tmp_path: 
             timeout=20000,
         )
         assert page.input_value("#owner-instructions").startswith("# Prostate segmentation")
+        page.evaluate("() => document.querySelector('main').scrollTo(0, 0)")  # the editor's top
         shot(page, "owner-new-project.png")
 
         # thumbnail: not an image, then the preview's viewport
