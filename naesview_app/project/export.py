@@ -42,7 +42,11 @@ REVIEW_COLUMNS = [f for f in ExportRow.__struct_fields__ if f != "masks"]
 CSV_COLUMNS = [*REVIEW_COLUMNS, "mask_edits", "reviewer_done", "reviewer_total"]
 """The sync API's CSV columns (`case_id` becomes `case_name` when names are mapped)."""
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""A spreadsheet runs a cell starting with these as a formula: such cells get a leading `'`."""
+"""A spreadsheet runs a cell starting with these as a formula: in the free-text columns such
+cells get a leading `'` (as the sync API's own CSV export does; answer values like `-1` stay
+exact). JSON is always exact."""
+FREE_TEXT = frozenset({"comment", "reviewer_name", "case_name"})
+"""Typed by reviewers, or (case names) taken from the dataset's folder names."""
 
 
 class ExportResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -99,14 +103,16 @@ def reviews_csv(export: Export, names: dict[int, str] | None = None) -> str:
     total = {p.user_id: p.total for p in export.progress}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(_columns(names is not None))
+    header = _columns(names is not None)
+    writer.writerow(header)
+    free = [column in FREE_TEXT for column in header]
     for row in export.reviews:
         cells: list[Any] = [msgspec.to_builtins(getattr(row, f)) for f in REVIEW_COLUMNS]
         if names is not None:
             cells[REVIEW_COLUMNS.index("case_id")] = names[row.case_id]
         edits = ";".join(f"{m.volume}:+{m.added}/-{m.removed}:dice={m.dice:.4f}" for m in row.masks)
         cells += [edits, done.get(row.reviewer_id, 0), total.get(row.reviewer_id, "")]
-        writer.writerow([_cell(c) for c in cells])
+        writer.writerow([_cell(c) if f else c for c, f in zip(cells, free, strict=True)])
     return buffer.getvalue()
 
 

@@ -194,3 +194,14 @@ def test_mask_problems_are_listed_and_others_written(
     assert result.problems[0].startswith("case 1, reviewer rita, revision 1, volume `mask.nii.gz`")
     assert "nope.nii.gz" in result.problems[1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["0_bob_r3.nii.gz"]
+
+
+def test_only_free_text_is_guarded_against_formulas(tmp_path: Path) -> None:
+    """Like the sync API's CSV: reviewer-typed text gets the apostrophe, answer values stay exact
+    (an answer `-1` must read back as -1, not '-1)."""
+    export = _export([_row(0, "-1", comment="+1 agree", reviewer_name="=Rita")])
+    rows = _read_csv(write_review_exports(export, tmp_path).csv_path)
+    assert rows[0]["answer"] == "-1"
+    assert rows[0]["comment"] == "'+1 agree"
+    assert rows[0]["reviewer_name"] == "'=Rita"
+    assert rows[0]["case_id"] == "0"
