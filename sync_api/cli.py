@@ -89,6 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    user = commands.add_parser(
+        "create-user", help="create an owner's or a reviewer's account (password asked twice)"
+    )
+    user.add_argument("--username", required=True)
+    user.add_argument(
+        "--role", choices=("reviewer", "owner"), default="reviewer", help="default: reviewer"
+    )
+    user.add_argument("--display-name", help="name shown to others (default: the username)")
+    user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
     commands.add_parser(
         "list-users", help="list every account: id, username, role, active or disabled"
     )
@@ -180,6 +191,12 @@ def _read_password(stdin: bool) -> str | None:
 def create_admin_command(
     settings: Settings, username: str, display_name: str | None, stdin: bool
 ) -> int:
+    return create_user_command(settings, username, display_name, stdin, role="admin")
+
+
+def create_user_command(
+    settings: Settings, username: str, display_name: str | None, stdin: bool, *, role: str
+) -> int:
     import msgspec
 
     from naesview_wire import UserCreate
@@ -195,7 +212,7 @@ def create_admin_command(
                 "username": username,
                 "password": password,
                 "display_name": display_name or username,
-                "role": "admin",
+                "role": role,
             },
             UserCreate,
         )
@@ -206,7 +223,7 @@ def create_admin_command(
         _with_database(settings, lambda db: create_user(db, body))
     except DomainError as exc:
         return _fail(exc.message)
-    print(f"admin `{username}` created")
+    print(f"{role} `{username}` created")
     return 0
 
 
@@ -287,6 +304,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "create-admin":
             return create_admin_command(
                 settings, args.username, args.display_name, args.password_stdin
+            )
+        if args.command == "create-user":
+            return create_user_command(
+                settings, args.username, args.display_name, args.password_stdin, role=args.role
             )
         if args.command == "list-users":
             return list_users_command(settings)

@@ -206,3 +206,57 @@ def test_every_command_is_in_the_admin_guide():
     missing = [name for name in subcommands if f"naesview-sync {name}" not in guide]
     assert not missing, f"document these in docs/admin.md: {missing}"
     assert "set-password bob --password-stdin" in guide
+
+
+def test_owners_and_reviewers_are_created_from_the_command_line(fresh_database_url: str):
+    """`create-user`: an admin sets up accounts without HTTP requests by hand; the running
+    server signs them in with their role at once; a taken name or a short password is one line."""
+    with start_sync_server(fresh_database_url) as server:
+        done = sync_cli(
+            fresh_database_url,
+            "create-user",
+            "--username",
+            "rita",
+            "--role",
+            "owner",
+            "--display-name",
+            "Dr Rita",
+            "--password-stdin",
+            stdin="rita-pass-1\n",
+        )
+        assert (done.returncode, done.stdout) == (0, "owner `rita` created\n"), done.stderr
+        code, output = at_a_terminal(
+            fresh_database_url,
+            "create-user",
+            "--username",
+            "bob",
+            typed=["bob-pass-12", "bob-pass-12"],
+        )
+        assert code == 0, output
+        assert "bob-pass-12" not in output
+        assert "reviewer `bob` created" in output
+        rita = server.client()
+        assert rita.sign_in("rita", "rita-pass-1").user.role == "owner"
+        assert rita.me().display_name == "Dr Rita"
+        assert server.client().sign_in("bob", "bob-pass-12").user.role == "reviewer"
+        taken = sync_cli(
+            fresh_database_url,
+            "create-user",
+            "--username",
+            "bob",
+            "--password-stdin",
+            stdin="another-pass\n",
+        )
+        assert taken.returncode != 0
+        assert len(taken.stderr.strip().splitlines()) == 1
+        short = sync_cli(
+            fresh_database_url,
+            "create-user",
+            "--username",
+            "carl",
+            "--password-stdin",
+            stdin="short\n",
+        )
+        assert short.returncode != 0
+        assert "Traceback" not in short.stderr
+        assert status_of(fresh_database_url, "bob") == "active"
