@@ -27,3 +27,17 @@ def test_about_box_lists_version_and_licences(browser, browser_app: BrowserApp) 
         page.keyboard.press("Escape")
         page.wait_for_selector("[data-testid=about]", state="detached")
         assert errors == []
+
+
+def test_a_page_opened_without_the_token_says_how_to_open_the_app(
+    browser, browser_app: BrowserApp
+) -> None:
+    """The served page without `?token=` (a bookmark, a copied address): at once a one-line
+    explanation, no bridge call answered, nothing else on screen."""
+    errors: list[str] = []
+    with new_page(browser, errors, bypass_csp=False, console_errors=False) as page:
+        page.goto(browser_app.base_url + "/")
+        alert = page.wait_for_selector("[role=alert]", timeout=5000)
+        assert "open the address it printed" in alert.inner_text()
+        assert page.locator("form.signin").count() == 0
+        assert errors == []

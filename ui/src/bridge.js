@@ -1,6 +1,7 @@
-// The one module that knows how the UI talks to Python (docs/dev/bridge.md):
-//   window mode  (pywebview)  window.pywebview.api.<method>(args), after `pywebviewready`
-//   browser mode (naesview app --browser)  POST /bridge/<method> with X-Naesview-Token
+// The one module that knows how the UI talks to Python (docs/dev/bridge.md): in the desktop
+// window and in a browser alike, POST /bridge/<method> on the loopback server with the
+// per-launch token in X-Naesview-Token (the window opens the page with ?token= too: pywebview's
+// js_api answers through eval(), which this page's CSP forbids).
 // Voxels never pass through the bridge: they are fetched as raw bytes from the loopback server.
 
 const TOKEN_KEY = "naesview.token";
@@ -29,14 +30,6 @@ function browserToken() {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
-function waitForPywebview(timeoutMs) {
-  if (window.pywebview?.api) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    window.addEventListener("pywebviewready", () => { clearTimeout(timer); resolve(true); }, { once: true });
-  });
-}
-
 function unwrap(method, result) {
   if (result && typeof result === "object" && result.error) {
     throw new BridgeError(result.error.code ?? "error", result.error.message ?? `${method} failed`);
@@ -45,14 +38,10 @@ function unwrap(method, result) {
 }
 
 /**
- * Connect to Python. Resolves to {mode, call(method, args), token}.
- * Browser mode when the page was opened with a token (or has one for this tab) and there is
- * no pywebview; otherwise waits for pywebview.
+ * Connect to Python. Resolves to {mode, call(method, args), token}; `mode` is "window" (native
+ * file dialogs) or "browser", as the app says.
  */
 export async function connectBridge() {
-  // The window opens the page with ?token= too and uses HTTP: pywebview's js_api answers through
-  // eval(), which this page's CSP forbids (docs/dev/bridge.md). The pywebview path below is only
-  // a fallback for a page opened without a token.
   const token = browserToken();
   if (token) {
     const call = async (method, args = {}) => {
@@ -78,24 +67,7 @@ export async function connectBridge() {
     const info = await call("app_info");
     return { mode: info.mode === "window" ? "window" : "browser", token, call };
   }
-  if (!(await waitForPywebview(15000))) {
-    throw new BridgeError("no-bridge", "This page needs the naesView app: open the address it printed (with ?token=…).");
-  }
-  const api = window.pywebview.api;
-  const call = async (method, args = {}) => {
-    if (typeof api[method] !== "function") throw new BridgeError("unknown", `The app has no ${method}; update naesView.`);
-    let result;
-    try {
-      result = await api[method](args);
-    } catch (e) {
-      // pywebview passes an uncaught Python exception through; show one line, not a traceback.
-      const line = String(e?.message ?? e).split("\n")[0];
-      throw new BridgeError("internal", `${method} failed: ${line}`);
-    }
-    return unwrap(method, result);
-  };
-  const info = await call("app_info");
-  return { mode: "window", token: info.token, call };
+  throw new BridgeError("no-bridge", "This page needs the naesView app: open the address it printed (with ?token=…).");
 }
 
 /** Headers for a voxel or mask request on the loopback server. */
