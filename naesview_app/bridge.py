@@ -20,7 +20,7 @@ import msgspec
 from naesview_app.about import AboutInfo, about_info
 from naesview_app.errors import NaesviewError
 from naesview_app.review import messages as m
-from naesview_app.review.account import ChangePasswordArgs, SignInNotice
+from naesview_app.review.account import ChangePasswordArgs, RegisterArgs, SignInNotice
 from naesview_app.review.services import ReviewApp
 from naesview_app.sync.errors import SignedOut
 
@@ -88,6 +88,11 @@ class Bridge:
     @exposed(m.SignInArgs)
     def sign_in(self, a: m.SignInArgs) -> m.Account:
         return self._app.sign_in(a.server, a.username, a.password)
+
+    @exposed(RegisterArgs)
+    def register(self, a: RegisterArgs) -> m.Account:
+        """A new reviewer account from an invitation code, then signed in (sign-in form)."""
+        return self._app.register(a.server, a.code, a.username, a.display_name, a.password)
 
     @exposed(m.NoArgs)
     def sign_out(self, _: m.NoArgs) -> None:

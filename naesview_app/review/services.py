@@ -30,16 +30,20 @@ from naesview_app.review import messages as m
 from naesview_app.review.account import (
     WRONG_CURRENT,
     PasswordRules,
+    RegisteredNotSignedIn,
     SignInNotice,
+    UsernameTaken,
     WrongPassword,
     could_be_a_password,
     password_problem,
+    registration_problem,
 )
 from naesview_app.review.outbox import Account, Answer, Outbox, OutboxSyncer
 from naesview_app.review.session import LoadedCase, ProjectRef, ReviewSession, check_dataset
 from naesview_app.review.timing import ProgressInfo
 from naesview_app.sync.client import SyncClient
-from naesview_app.sync.errors import Forbidden, HTTPStatusSyncError, SignedOut
+from naesview_app.sync.errors import Conflict, Forbidden, HTTPStatusSyncError, SignedOut
+from naesview_wire import RegisterWithInvitation
 
 ClientFactory = Callable[..., SyncClient]
 MAX_MISSING_LISTED = 200
@@ -127,6 +131,32 @@ class ReviewApp:
         with self._lock:
             self._notice = None
         return _account(stored)
+
+    def register(
+        self, server: str, code: str, username: str, display_name: str, password: str
+    ) -> m.Account:
+        """Create a reviewer account with an owner's invitation code (the server adds it to the
+        code's project), then sign in with it like `sign_in`."""
+        code, username, display_name = code.strip(), username.strip(), display_name.strip()
+        registration_problem(code, username, display_name, password)
+        server = normalise_server(server)
+        registration = RegisterWithInvitation(
+            code=code, username=username, password=password, display_name=display_name or username
+        )
+        client = self._client_factory(server)
+        try:
+            client.register_with_invitation(registration)
+        except Conflict as exc:  # the only 409 of POST /invitations/register
+            raise UsernameTaken(exc.message) from exc
+        finally:
+            client.close()
+        try:
+            return self.sign_in(server, username, password)
+        except NaesviewError as exc:
+            raise RegisteredNotSignedIn(
+                f"your account `{username}` was created, but signing in failed ({exc}); "
+                "sign in with it"
+            ) from exc
 
     def sign_out(self) -> None:
         with self._lock:
