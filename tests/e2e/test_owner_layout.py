@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.helpers import MINI, app_page, sign_in
+from tests.e2e.helpers import EXAMPLES, MINI, SHARED, app_page, sign_in
 from tests.e2e.test_owner_ui import author_prostate, error_text
 
 SIZES = [(1280, 800), (1440, 900)]
@@ -195,4 +195,58 @@ def test_owner_editor_and_manage_pages_are_clean_at_both_sizes(
         page.click("[data-testid=back]")
         page.wait_for_selector("[data-testid=owner-project]")
         check_layout(page, "one project")
+    assert errors == []
+
+
+# The texts of each preview view (title, slice, window, zoom, edges) never overlap one another.
+VIEW_TEXTS = """() => {
+  const shown = (e) => { const r = e.getBoundingClientRect();
+    return r.width > 1 && getComputedStyle(e).display !== "none" && e.textContent.trim() !== ""; };
+  const hit = (r, s) => r.left < s.right - 0.5 && s.left < r.right - 0.5
+    && r.top < s.bottom - 0.5 && s.top < r.bottom - 0.5;
+  const clashes = [];
+  const views = [...document.querySelectorAll("[data-testid=owner-preview] .viewport")];
+  views.forEach((vp, k) => {
+    const items = [...vp.querySelectorAll(".vp-title, .vp-slice, .vp-window, .vp-zoom, .vp-edge")]
+      .filter(shown);
+    for (let i = 0; i < items.length; i++) {
+      for (let j = i + 1; j < items.length; j++) {
+        const a = items[i].getBoundingClientRect();
+        const b = items[j].getBoundingClientRect();
+        const what = `${items[i].textContent} / ${items[j].textContent}`;
+        if (hit(a, b)) clashes.push(`view ${k + 1}: ${what}`);
+      }
+    }
+  });
+  const titles = views.map((vp) => vp.querySelector(".vp-title"));
+  return { clashes, titles: titles.map((t) => (t && shown(t) ? t.textContent : null)) };
+}"""
+
+
+def test_small_preview_views_keep_their_titles_without_overlap(
+    browser, server, tmp_path: Path
+) -> None:
+    """A 1 × 3 layout in the side panel: views ~160 px wide still say what they show."""
+    owner = server.new_user("owner")
+    errors: list[str] = []
+    with app_page(browser, tmp_path / "home", errors, console_errors=False) as (_, page):
+        sign_in(page, server, owner)
+        page.click("[data-testid=owner-entry]")
+        page.set_input_files("#owner-import", str(EXAMPLES / "anatomy-classification.json"))
+        page.wait_for_selector("[data-testid=owner-form]")
+        page.fill("#owner-dataset", str(SHARED / "tiny_ct_many.zip"))
+        page.click("form.path-form button[type=submit]")
+        page.wait_for_function(
+            """() => { const p = window.naesview.ownerPreview;
+                 if (!p || p.pending || p.busy || !p.shown) return false; p.viewer.renderNow();
+                 return [0, 1, 2].every((k) => p.viewer.viewportInfo(k)?.status === 'ok'); }""",
+            timeout=30000,
+        )
+        for width, height in SIZES:
+            page.set_viewport_size({"width": width, "height": height})
+            page.evaluate("() => new Promise((r) => requestAnimationFrame(() => r()))")
+            found = page.evaluate(VIEW_TEXTS)
+            assert found["clashes"] == [], f"{width}×{height}"
+            assert found["titles"] == ["Axial", "Sagittal", "Coronal"], f"{width}×{height}"
+            assert page.evaluate(LAYOUT) == [], f"{width}×{height}"
     assert errors == []
