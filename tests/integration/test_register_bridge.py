@@ -4,9 +4,11 @@ against a real sync server: signed in, in the code's project; and each refusal s
 from __future__ import annotations
 
 import secrets
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from naesview_app.bridge import Bridge
@@ -14,9 +16,12 @@ from naesview_app.config import AppPaths, load_session
 from naesview_app.local_server import VoxelStore
 from naesview_app.review.services import ReviewApp
 from naesview_app.sync.errors import SignedOut
+from naesview_wire.accounts import InvitationCode
+from naesview_wire.base import Name, Username
 from tests.sync_server import SyncServer, free_port, run_sql, sample_project, sqlite_url
 from tests.sync_server import start_sync_server as start
 
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a good long password"
 
 
@@ -188,3 +193,24 @@ def test_server_unreachable(app) -> None:
     assert error["message"].startswith(f"sync server http://127.0.0.1:{port} unreachable")
     assert error["message"].endswith("check the address and your network, then try again")
     assert bridge.app_info()["signed_in"] is None
+
+
+def test_the_ui_states_the_servers_registration_rules() -> None:
+    """ui/src/register.js checks the form before sending; its rules must be the wire types'."""
+    source = (ROOT / "ui" / "src" / "register.js").read_text()
+
+    def meta(annotated: object) -> msgspec.Meta:
+        return typing.get_args(annotated)[1]
+
+    username, code, name = meta(Username), meta(InvitationCode), meta(Name)
+    expected = {
+        "USERNAME_PATTERN": f"/{username.pattern}/",
+        "USERNAME_MIN": str(username.min_length),
+        "USERNAME_MAX": str(username.max_length),
+        "CODE_PATTERN": f"/{code.pattern}/",
+        "CODE_MIN": str(code.min_length),
+        "CODE_MAX": str(code.max_length),
+        "DISPLAY_NAME_MAX": str(name.max_length),
+    }
+    for constant, value in expected.items():
+        assert f"export const {constant} = {value};" in source, constant

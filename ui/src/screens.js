@@ -6,6 +6,7 @@ import { renderMarkdown } from "./markdown.js";
 import { openAbout } from "./about.js";
 import { accountButton, signInNotice } from "./account.js";
 import { ownerEntry } from "./owner.js";
+import { registerForm } from "./register.js";
 
 const SERVER_KEY = "naesview.lastServer";
 const USER_KEY = "naesview.lastUser";
@@ -85,9 +86,40 @@ export function signInScreen(ctx, { returnTo = null } = {}) {
   h("label", { for: "username" }, "User name"), username,
   h("label", { for: "password" }, "Password"), password,
   err.node,
-  submit);
+  submit,
+  h("p.register-switch", {},
+    h("button.link", { type: "button", "data-testid": "register-open", onclick: () => showRegister() },
+      "New here? Create an account with an invitation code")));
+  // The other form (ui/src/register.js) takes this one's place; its back link brings this back.
+  const showRegister = () => {
+    err.clear();
+    form.replaceWith(registerForm(ctx, {
+      server: server.value.trim(),
+      onBack: (typedServer) => {
+        if (typedServer) server.value = typedServer;
+        backToSignIn();
+      },
+      onSignedIn: (who, typedServer) => {
+        localStorage.setItem(SERVER_KEY, typedServer);
+        localStorage.setItem(USER_KEY, who.username);
+        ctx.info.signed_in = who;
+        ctx.go("projects");
+      },
+      onRegistered: (name, message, typedServer) => {
+        server.value = typedServer;
+        username.value = name;
+        backToSignIn();
+        err.show(new Error(message));
+      },
+    }));
+  };
+  const backToSignIn = () => {
+    screen.querySelector("form.register")?.replaceWith(form);
+    (server.value ? (username.value ? password : username) : server).focus();
+  };
   queueMicrotask(() => (server.value ? (username.value ? password : username) : server).focus());
-  return h("main.screen.center", {}, form, h("p.version.muted", {}, `naesView ${ctx.info.version ?? ""}`));
+  const screen = h("main.screen.center.signin-screen", {}, form, h("p.version.muted", {}, `naesView ${ctx.info.version ?? ""}`));
+  return screen;
 }
 
 function progressBar(done, total) {
