@@ -123,8 +123,17 @@ def test_owner_editor_and_manage_pages_are_clean_at_both_sizes(
         problems = page.locator("[data-testid=owner-preview-problems]")
         problems.locator("code", has_text="T1.nii.gz").wait_for()  # a name, shown as code
         assert "case 0" not in problems.inner_text()  # the label above says "Case 1"
+        page.click("[data-testid=owner-publish]")  # no title yet: asked for plainly
+        message = error_text(page)
+        assert message.startswith("Give the project a title")
+        assert "$.title" not in message
+        assert page.evaluate("() => document.activeElement.id") == "owner-title"
+        page.fill("#owner-title", "Will be checked first")
         page.click("[data-testid=owner-publish]")
-        assert "Publish anyway" in error_text(page)
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=owner-error]').textContent"
+            ".includes('Publish anyway')"
+        )
         for width, height in SIZES:  # lined up with the page, not the window's edges
             page.set_viewport_size({"width": width, "height": height})
             strip = page.locator("[data-testid=owner-error]").bounding_box()

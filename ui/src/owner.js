@@ -241,6 +241,11 @@ function editor(ctx, start, projectId, err) {
   function resetContinue() { continueRow.hidden = true; continueBox.checked = false; }
   const publishButton = h("button.primary", { type: "button", "data-testid": projectId ? "owner-save" : "owner-publish", onclick: (e) => busy(e.currentTarget, async () => {
     err.clear();
+    if (!form.value().title.trim()) { // said plainly here, not as the wire format's "$.title"
+      err.show(new Error("give the project a title (About the project, at the top): invited reviewers see it before they join"));
+      document.getElementById("owner-title")?.focus();
+      return;
+    }
     const report = lastCheck ?? (await runCheck());
     if (!report) return;
     if (!report.ok && !continueBox.checked) {
