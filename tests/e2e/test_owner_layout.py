@@ -107,6 +107,7 @@ def test_owner_editor_and_manage_pages_are_clean_at_both_sizes(
         assert page.locator("[data-testid=owner-preview]").is_hidden()
         assert "Open your dataset" in page.inner_text("[data-testid=owner-preview-label]")
         assert page.is_disabled("[data-testid=owner-check]")
+        assert page.is_disabled("[data-testid=owner-thumb-capture]")  # no preview to take
         check_layout(page, "empty form")
         form_top, side_top = page.evaluate(ALIGNED)
         assert abs(form_top - side_top) < 1
@@ -115,6 +116,8 @@ def test_owner_editor_and_manage_pages_are_clean_at_both_sizes(
         page.fill("#owner-dataset", str(MINI))
         page.click("form.path-form button[type=submit]")
         page.wait_for_selector("#owner-preview-case option >> nth=3", state="attached")
+        assert page.is_enabled("[data-testid=owner-check]")
+        assert page.is_enabled("[data-testid=owner-thumb-capture]")
         volume = page.locator("[data-testid=owner-layer-0-0-volume]")
         volume.fill("T1.nii.gz")
         volume.press("Tab")

@@ -156,6 +156,8 @@ function editor(ctx, start, projectId, err) {
       casePicker.hidden = false;
       checkButton.disabled = false;
       checkButton.removeAttribute("title");
+      capture.disabled = false;
+      capture.removeAttribute("title");
       const value = form.value();
       if (!projectId && !value.config.viewports.viewports.some((vp) => vp.layers.some((l) => l.volume)) && dataset.volumes.length) {
         value.config.viewports.viewports[0].layers[0].volume = dataset.volumes[0].name;
@@ -216,7 +218,7 @@ function editor(ctx, start, projectId, err) {
   };
   const thumbFile = h("input", { id: "owner-thumb-file", type: "file", accept: "image/png,image/jpeg", "data-testid": "owner-thumb-file",
     onchange: async (e) => { const f = e.target.files[0]; if (f) await setThumb(await readFile(f, "dataurl")); e.target.value = ""; } });
-  const capture = h("button", { type: "button", "data-testid": "owner-thumb-capture", onclick: () => {
+  const capture = h("button", { type: "button", "data-testid": "owner-thumb-capture", disabled: true, title: "Open your dataset first", onclick: () => {
     const url = preview.capture(0);
     if (url) setThumb(url); else err.show(new Error("open your dataset first: the thumbnail is taken from the preview's first viewport"));
   } }, "Use the preview's first viewport");
