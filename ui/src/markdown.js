@@ -4,8 +4,9 @@
 // and the only tags emitted are the fixed ones below. Links keep only http(s) and mailto URLs
 // (no `javascript:`, `data:`, ...); images are not rendered (an offline app must not fetch
 // remote content, and instructions must not carry tracking pixels).
-// Supported: # headings, paragraphs, blank-line breaks, - / * / 1. lists (one level), > quotes,
-// ``` code blocks, `code`, **bold**, *italic* / _italic_, [text](url), --- rules.
+// Supported: # headings, paragraphs (lines joined; two trailing spaces or `\` break a line),
+// - / * / 1. lists (one level), > quotes, ``` code blocks, `code`, **bold**, *italic* / _italic_,
+// [text](url), --- rules.
 
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -47,6 +48,20 @@ export function renderInline(raw) {
     .replace(/\u0000(\d+)\u0000/g, (_, i) => codes[Number(i)]);
 }
 
+/**
+ * The lines of one paragraph, as CommonMark joins them: a line break in the source is a space
+ * (text typed or wrapped in an editor flows as one paragraph); a line ending in two spaces or
+ * a backslash breaks the line (`<br>`).
+ */
+function paragraphLines(lines) {
+  return lines.map((line, i) => {
+    if (i === lines.length - 1) return renderInline(line.trimEnd());
+    const hard = / {2,}$/.test(line) || /\\$/.test(line);
+    const text = line.replace(/(?: {2,}|\\)$/, "").trimEnd();
+    return renderInline(text) + (hard ? "<br>" : "\n");
+  }).join("");
+}
+
 /** Markdown source -> an HTML string that is safe to assign to innerHTML. */
 export function renderMarkdown(source) {
   const lines = String(source ?? "").replace(/\r\n?/g, "\n").split("\n");
@@ -55,7 +70,7 @@ export function renderMarkdown(source) {
   let list = null; // {tag, items}
   let quote = [];
   const flushParagraph = () => {
-    if (paragraph.length) out.push(`<p>${paragraph.map(renderInline).join("<br>")}</p>`);
+    if (paragraph.length) out.push(`<p>${paragraphLines(paragraph)}</p>`);
     paragraph = [];
   };
   const flushList = () => {
@@ -108,7 +123,7 @@ export function renderMarkdown(source) {
       continue;
     }
     flushList();
-    paragraph.push(line.trim());
+    paragraph.push(line.trimStart());
   }
   flushAll();
   return out.join("\n");

@@ -50,7 +50,7 @@ test("placeholder characters in the source cannot forge markup", () => {
 });
 
 test("block quotes and rules", () => {
-  assert.equal(renderMarkdown("> note\n> more\n\n---"), "<blockquote><p>note<br>more</p></blockquote>\n<hr>");
+  assert.equal(renderMarkdown("> note\n> more\n\n---"), "<blockquote><p>note\nmore</p></blockquote>\n<hr>");
 });
 
 test("escapeHtml escapes the five special characters", () => {
@@ -60,4 +60,11 @@ test("escapeHtml escapes the five special characters", () => {
 test("empty and missing input give empty output", () => {
   assert.equal(renderMarkdown(""), "");
   assert.equal(renderMarkdown(null), "");
+});
+
+test("a paragraph wrapped in the editor flows as one; two trailing spaces or a backslash break the line", () => {
+  assert.equal(renderMarkdown("Each case is a CT and its\nautomatic segmentation."),
+    "<p>Each case is a CT and its\nautomatic segmentation.</p>");
+  assert.equal(renderMarkdown("Address:  \nRoom 4\\\nFloor 2"), "<p>Address:<br>Room 4<br>Floor 2</p>");
+  assert.equal(renderMarkdown("  indented\n  lines   "), "<p>indented\nlines</p>");
 });
