@@ -117,6 +117,11 @@ class RevokeArgs(m.Args, frozen=True, kw_only=True, forbid_unknown_fields=True):
     code: Annotated[str, msgspec.Meta(min_length=8, max_length=64)]
 
 
+class MemberArgs(m.Args, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    project_id: int
+    user_id: int
+
+
 class ExportReviewsArgs(m.Args, frozen=True, kw_only=True, forbid_unknown_fields=True):
     project_id: int
     folder: Path_
@@ -330,7 +335,11 @@ class OwnerApp:
         return {"invitations": self._listed(project_id)}
 
     def members(self, project_id: int) -> dict[str, Any]:
+        """Members with their progress, then those with reviews who are not members: the owner
+        (`"you"`) and removed reviewers (`"removed"`: their reviews stay in the export)."""
         client = self._client()
+        account = self._app.app_info().signed_in
+        me = account.username if account else None
         members = client.list_members(project_id)
         progress = {p.user_id: p for p in client.progress(project_id)}
         rows = []
@@ -344,9 +353,10 @@ class OwnerApp:
                     "joined": member.joined.isoformat(),
                     "done": p.done if p else 0,
                     "total": p.total if p else 0,
+                    "status": "you" if member.username == me else "member",
                 }
             )
-        for user_id, p in progress.items():  # the owner reviewing their own project
+        for user_id, p in progress.items():  # the owner, or a removed reviewer with reviews
             if user_id not in {r["user_id"] for r in rows}:
                 rows.append(
                     {
@@ -356,9 +366,15 @@ class OwnerApp:
                         "joined": None,
                         "done": p.done,
                         "total": p.total,
+                        "status": "you" if p.username == me else "removed",
                     }
                 )
         return {"members": rows}
+
+    def remove_member(self, project_id: int, user_id: int) -> dict[str, Any]:
+        """Take a reviewer out of the project (their reviews stay); the members as they are now."""
+        self._client().remove_member(project_id, user_id)
+        return self.members(project_id)
 
     def export_reviews(self, args: ExportReviewsArgs) -> dict[str, Any]:
         from naesview_app.project.export import write_edited_masks, write_review_exports
@@ -524,6 +540,10 @@ def install(bridge_class: type) -> None:
             lambda s, a: owner(s).revoke(a.project_id, a.code),
         ),
         "owner_members": (m.ProjectArgs, lambda s, a: owner(s).members(a.project_id)),
+        "owner_remove_member": (
+            MemberArgs,
+            lambda s, a: owner(s).remove_member(a.project_id, a.user_id),
+        ),
         "owner_export_reviews": (ExportReviewsArgs, lambda s, a: owner(s).export_reviews(a)),
     }
     for name, (args_type, work) in methods.items():
