@@ -410,22 +410,77 @@ function invitations(ctx, p, err) {
 }
 
 function members(ctx, p, err) {
-  const table = h("table.missing-table.owner-table", { "data-testid": "owner-members" });
+  const table = h("table.missing-table.owner-table.owner-members", { "data-testid": "owner-members" });
+  const count = (n) => `${n} review${n === 1 ? "" : "s"}`;
+  const remove = (m) => h("button.danger", { type: "button", "data-testid": "owner-member-remove", title: "Take this reviewer out of the project",
+    onclick: async (e) => {
+      const button = e.currentTarget;
+      const name = m.display_name || m.username;
+      if (!(await askRemove(`Remove ${name} from ${p.title}?`,
+        `Their ${count(m.done)} stay in the export; they can join again with a new invitation code.`))) return;
+      err.clear();
+      await busy(button, async () => {
+        try { show((await ctx.bridge.call("owner_remove_member", { project_id: p.id, user_id: m.user_id })).members); }
+        catch (e2) { err.show(e2); await load(); }
+      });
+    } }, "Remove");
+  const who = (m) => {
+    const text = `${m.display_name} (${m.username})`;
+    if (m.status === "you") return h("td", {}, text, " ", h("span.tag", {}, "you"));
+    if (m.status === "removed") return h("td.muted", {}, text, " ", h("span.tag", { "data-testid": "owner-member-removed", title: "Removed from the project: their reviews stay in the export" }, "removed"));
+    return h("td", {}, text);
+  };
+  const show = (rows) => table.replaceChildren(
+    h("thead", {}, h("tr", {}, h("th", {}, "Reviewer"), h("th", {}, "Progress"), h("th", {}))),
+    h("tbody", {}, rows.length ? rows.map((m) => h("tr", { "data-testid": "owner-member", "data-username": m.username, "data-status": m.status },
+      who(m),
+      h("td", {}, h("div.bar", {}, h("div.bar-fill", { style: { width: `${m.total ? Math.round((100 * m.done) / m.total) : 0}%` } })),
+        h("span.muted", { "data-testid": "owner-member-progress" }, `${m.done} of ${m.total}`)),
+      h("td.owner-row-action", {}, m.status === "member" ? remove(m) : "")))
+      : [h("tr", {}, h("td.muted", { colspan: "3" }, "No reviewer has joined yet: send them an invitation code."))]));
   const load = async () => {
-    try {
-      const { members: rows } = await ctx.bridge.call("owner_members", { project_id: p.id });
-      table.replaceChildren(
-        h("thead", {}, h("tr", {}, h("th", {}, "Reviewer"), h("th", {}, "Progress"))),
-        h("tbody", {}, rows.length ? rows.map((m) => h("tr", { "data-testid": "owner-member" },
-          h("td", {}, `${m.display_name} (${m.username})`),
-          h("td", {}, h("div.bar", {}, h("div.bar-fill", { style: { width: `${m.total ? Math.round((100 * m.done) / m.total) : 0}%` } })),
-            h("span.muted", { "data-testid": "owner-member-progress" }, `${m.done} of ${m.total}`))))
-          : [h("tr", {}, h("td.muted", { colspan: "2" }, "No reviewer has joined yet: send them an invitation code."))]));
-    } catch (e) { err.show(e); }
+    try { show((await ctx.bridge.call("owner_members", { project_id: p.id })).members); } catch (e) { err.show(e); }
   };
   load();
   return h("section.card", {}, h("div.owner-card-head", {}, h("h2", {}, "Members and progress"),
     h("button", { type: "button", "data-testid": "owner-members-refresh", onclick: (e) => busy(e.currentTarget, load) }, "Refresh")), table);
+}
+
+/**
+ * The in-app question before removing a reviewer (the style of leave-confirm.js): resolves true
+ * for Remove, false for Cancel (the default: Enter, Esc, a click outside). Tab moves between them.
+ */
+function askRemove(title, detail) {
+  return new Promise((resolve) => {
+    const before = document.activeElement;
+    const cancel = h("button.primary", { type: "button", "data-testid": "owner-remove-cancel", onclick: () => done(false) }, "Cancel");
+    const confirm = h("button.danger", { type: "button", "data-testid": "owner-remove-confirm", onclick: () => done(true) }, "Remove");
+    const buttons = [cancel, confirm];
+    const overlay = h("div.leave-overlay", { role: "alertdialog", "aria-modal": "true", "aria-labelledby": "owner-remove-title",
+      "aria-describedby": "owner-remove-detail", "data-testid": "owner-remove-dialog",
+      onclick: (e) => { if (e.target === overlay) done(false); } },
+    h("div.leave-card.owner-remove-card", {},
+      h("h2", { id: "owner-remove-title" }, title),
+      h("p.muted", { id: "owner-remove-detail" }, detail),
+      h("div.row", {}, confirm, cancel)));
+    function onKey(e) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      const at = buttons.indexOf(document.activeElement);
+      if (e.key === "Escape") done(false);
+      else if (e.key === "Enter" || e.key === " ") done(at === 1);
+      else if (e.key === "Tab") buttons[((at < 0 ? 0 : at) + 1) % buttons.length].focus();
+    }
+    function done(yes) {
+      document.removeEventListener("keydown", onKey, true);
+      overlay.remove();
+      if (before instanceof HTMLElement && before.isConnected) before.focus();
+      resolve(yes);
+    }
+    document.addEventListener("keydown", onKey, true);
+    document.body.append(overlay);
+    cancel.focus();
+  });
 }
 
 function exports(ctx, p, err) {
