@@ -109,7 +109,10 @@ def _all_frames_at_once(
     """Fill `stored` (the output's [slice, row, column] view) a few rows of every slice at a time
     through one cache-sized tile."""
     count, rows, columns = stored.shape
-    tile_rows = max(1, (2048 * 1024) // (count * columns * stored.itemsize))
+    # 2 MiB is the fastest measured; a small volume gets a tile of 1/16 of its size at most, so
+    # the read's peak memory stays close to the volume's.
+    budget = min(2048 * 1024, stored.nbytes // 16)
+    tile_rows = max(1, budget // (count * columns * stored.itemsize))
     # The tile is laid out like the output block it goes to, so that last copy runs straight
     # through memory; the scattered writes stay inside the small (cache-resident) tile.
     tile = np.empty_like(stored[:, :tile_rows], order="K")
