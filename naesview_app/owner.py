@@ -243,7 +243,7 @@ class OwnerApp:
         return _draft_dict(project)
 
     def export_config(self, path: str, draft: Draft) -> dict[str, Any]:
-        target = Path(path).expanduser()
+        target = Path(path).expanduser().absolute()  # a typed relative name: say where it went
         if target.suffix.lower() != ".json":
             target = target.with_name(target.name + ".json")
         written = write_project_file(target, _project_file(draft))
@@ -385,7 +385,7 @@ class OwnerApp:
             dataset = self._dataset
         if args.map_names and dataset is None:
             raise ConfigError("mapping case names needs your dataset; open it first")
-        folder = Path(args.folder).expanduser()
+        folder = Path(args.folder).expanduser().absolute()
         export = client.export_json(args.project_id)
         result = write_review_exports(
             export,
