@@ -85,22 +85,23 @@ def app_page(
 
 
 def sign_in(page, server: SyncServer, who: SignedInUser) -> None:
-    """Sign in (signing out first if the app still has a session); wait for the project list."""
-    page.wait_for_selector("#server, [data-testid=sign-out]", timeout=15000)
+    """Sign in (signing out first if the app still has a session); wait for the project list.
+    Waits are generous: a loaded CI machine can take many seconds for a cold first page."""
+    page.wait_for_selector("#server, [data-testid=sign-out]", timeout=45000)
     if page.locator("[data-testid=sign-out]").count():
         page.click("[data-testid=sign-out]")
     page.fill("#server", server.base_url)
     page.fill("#username", who.user.username)
     page.fill("#password", who.password)
     page.click("form.signin button[type=submit]")
-    page.wait_for_selector("[data-testid=project-list]", timeout=15000)
+    page.wait_for_selector("[data-testid=project-list]", timeout=45000)
 
 
 def choose_dataset(
     page, dataset: Path, *, until: str = "[data-testid=start-review]", timeout: float = 30000
 ) -> None:
     """Open the (first) project card and give it `dataset`; wait for the `until` selector."""
-    page.wait_for_selector("[data-testid=project-card]", timeout=15000).click()
+    page.wait_for_selector("[data-testid=project-card]", timeout=45000).click()
     page.fill("#dataset-path", str(dataset))
     page.click(".path-form button[type=submit]")
     page.wait_for_selector(until, timeout=timeout)
@@ -112,7 +113,7 @@ def wait_case(
     viewports: Sequence[int] = (0, 1, 2),
     *,
     next_cached: bool = False,
-    timeout: float = 20000,
+    timeout: float = 45000,
 ) -> None:
     """Wait until the review shows case `index` with every one of `viewports` drawn ("ok"), and
     with `next_cached` until the next case's voxels have arrived ahead too."""
