@@ -175,6 +175,7 @@ class OwnerApp:
     def preview(self, config: Any, case_id: int) -> dict[str, Any]:
         from naesview_app.imaging.resample import resample_to
         from naesview_app.review.label import case_label_parts
+        from naesview_app.review.services import describe_volume
         from naesview_app.review.windowing import initial_window
 
         project = _config(config)
@@ -206,21 +207,16 @@ class OwnerApp:
             window = initial_window(volume, is_mask=name in masks)
             key = ("owner-preview", dataset.fingerprint, case.id, name, volume.shape)
             handle = self._app.voxels.register(key, volume.array, editable=False)
-            array = self._app.voxels.get(handle)
-            assert array is not None
             volumes.append(
-                m.VolumeInfo(
+                describe_volume(
+                    self._app.voxels,
+                    self._app.voxel_base,
+                    handle,
+                    volume,
                     name=name,
-                    url=f"{self._app.voxel_base}/voxels/{handle}",
-                    handle=handle,
-                    shape=list(volume.shape),
-                    spacing=[float(s) for s in volume.spacing],
-                    dtype=array.dtype.name,
-                    slope=float(volume.slope),
-                    intercept=float(volume.intercept),
                     is_mask=name in masks,
                     editable=False,
-                    window=m.Window(center=window[0], width=window[1]),
+                    window=window,
                 )
             )
         return {

@@ -25,6 +25,7 @@ from naesview_app.config import (
 )
 from naesview_app.datasets import Dataset, open_dataset
 from naesview_app.errors import DatasetError, NaesviewError
+from naesview_app.imaging.volume import Volume
 from naesview_app.local_server import VoxelStore
 from naesview_app.review import messages as m
 from naesview_app.review.account import (
@@ -495,24 +496,52 @@ def volume_infos(
                 (*key, "original"), layer.volume.array, growing=layer.growing
             )
             original_url = f"{voxel_base}/voxels/{original}"
-        array = voxels.get(handle)
-        assert array is not None
         infos.append(
-            m.VolumeInfo(
+            describe_volume(
+                voxels,
+                voxel_base,
+                handle,
+                layer.volume,
                 name=layer.name,
-                url=f"{voxel_base}/voxels/{handle}",
-                handle=handle,
-                shape=list(layer.volume.shape),
-                spacing=[float(s) for s in layer.volume.spacing],
-                dtype=array.dtype.name,
-                slope=float(layer.volume.slope),
-                intercept=float(layer.volume.intercept),
                 is_mask=layer.is_mask,
                 editable=editable,
-                window=m.Window(center=layer.window[0], width=layer.window[1]),
+                window=layer.window,
                 streaming=saved is None and layer.growing is not None and not layer.growing.done,
-                first_z=layer.volume.shape[0] - 1 if 0 in layer.volume.reorientation.flips else 0,
                 original_url=original_url,
             )
         )
     return infos
+
+
+def describe_volume(
+    voxels: VoxelStore,
+    voxel_base: str,
+    handle: str,
+    volume: Volume,
+    *,
+    name: str,
+    is_mask: bool,
+    editable: bool,
+    window: tuple[float, float],
+    streaming: bool = False,
+    original_url: str | None = None,
+) -> m.VolumeInfo:
+    """What the UI is told of a volume registered under `handle` (review and owner preview)."""
+    array = voxels.get(handle)
+    assert array is not None
+    return m.VolumeInfo(
+        name=name,
+        url=f"{voxel_base}/voxels/{handle}",
+        handle=handle,
+        shape=list(volume.shape),
+        spacing=[float(s) for s in volume.spacing],
+        dtype=array.dtype.name,
+        slope=float(volume.slope),
+        intercept=float(volume.intercept),
+        is_mask=is_mask,
+        editable=editable,
+        window=m.Window(center=window[0], width=window[1]),
+        streaming=streaming,
+        first_z=volume.shape[0] - 1 if 0 in volume.reorientation.flips else 0,
+        original_url=original_url,
+    )
